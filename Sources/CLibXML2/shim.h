@@ -1,0 +1,13 @@
+#ifndef VOUCH_CLIBXML2_SHIM_H
+#define VOUCH_CLIBXML2_SHIM_H
+/* libxml2 can pull in the system ICU, whose UErrorCode clashes with the copy
+   Foundation ships: keep ICU out of this module. */
+#define LIBXML_ICU_DISABLED 1
+#define U_HIDE_DRAFT_API 1
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+#include <libxml/xmlerror.h>
+
+static inline void vouch_xmlFree(void *p) { xmlFree(p); }
+#endif

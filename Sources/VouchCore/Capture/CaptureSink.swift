@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Where a collector writes: items, blobs and fact rows of one source in one capture.
+///
+/// It lives inside the capture's write transaction: nothing it writes is visible
+/// to others until the whole capture commits, and a kill leaves nothing behind.
+public final class CaptureSink {
+    public let captureID: Int64
+    public let source: String
+    public let target: String
+    public let redactor: Redactor
+    /// The open database, for collectors that need their own queries (e.g. incremental reads).
+    public let db: Database
+
+    private(set) var members: [(itemID: Int64, kind: String, subject: String, sha256: String)] = []
+    private(set) var errorCount = 0
+    private var knownBlobs: Set<String> = []
+
+    init(db: Database, captureID: Int64, source: String, target: String, redactor: Redactor) {
+        self.db = db
+        self.captureID = captureID
+        self.source = source
+        self.target = target
+        self.redactor = redactor
+    }
+
+    public var itemCount: Int { members.count }
+
+    /// Adds an evidence item and returns its id (stable across captures for identical items).
+    @discardableResult
+    public func add(_ item: EvidenceItem) throws -> Int64 {
+        let sha = item.sha256(source: source)
+        let id: Int64
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM item WHERE sha256 = ?"), arguments: [sha]) {
+            id = existing
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO item(sha256, source, kind, subject, origin, data, blob_sha256, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [sha, source, item.kind, item.subject, item.origin, item.data.canonicalText,
+                                         item.blobSHA256, item.isError ? "error" : "ok"])
+            id = db.lastInsertedRowID
+        }
+        members.append((id, item.kind, item.subject, sha))
+        if item.isError { errorCount += 1 }
+        return id
+    }
+
+    /// Adds an error item for one part of the source (a file, an object) and goes on.
+    @discardableResult
+    public func addError(subject: String, origin: String, message: String, details: [String: JSONValue] = [:]) throws -> Int64 {
+        try add(.error(source: source, subject: subject, origin: origin, message: redactor.scrub(message), details: details))
+    }
+
+    /// Stores bytes as a blob (deduplicated) and returns its SHA-256.
+    @discardableResult
+    public func storeBlob(_ data: Data) throws -> String {
+        let sha = Hashing.sha256Hex(data)
+        try storeBlob(data, sha256: sha)
+        return sha
+    }
+
+    /// Stores bytes whose SHA-256 the caller already computed.
+    public func storeBlob(_ data: Data, sha256 sha: String) throws {
+        if knownBlobs.contains(sha) { return }
+        if try blobExists(sha) { knownBlobs.insert(sha); return }
+        try db.cachedStatement(sql: "INSERT INTO blob(sha256, size) VALUES (?, ?)").execute(arguments: [sha, data.count])
+        let blobID = db.lastInsertedRowID
+        var seq = 0
+        var offset = 0
+        repeat {
+            let end = min(offset + BlobIO.chunkSize, data.count)
+            try db.cachedStatement(sql: "INSERT INTO blob_chunk(blob_id, seq, data) VALUES (?, ?, ?)")
+                .execute(arguments: [blobID, seq, data.subdata(in: offset..<end)])
+            seq += 1
+            offset = end
+        } while offset < data.count
+        knownBlobs.insert(sha)
+    }
+
+    public func blobExists(_ sha: String) throws -> Bool {
+        if knownBlobs.contains(sha) { return true }
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM blob WHERE sha256 = ?)"), arguments: [sha]) ?? false
+    }
+
+    /// Streams a blob from a reader (called until it returns an empty chunk), hashing as it goes.
+    /// Identical content already in the store is kept once: the new copy is dropped.
+    public func storeBlob(streaming read: () throws -> Data) throws -> (sha256: String, size: Int64) {
+        let pending = "pending:" + UUID().uuidString
+        try db.cachedStatement(sql: "INSERT INTO blob(sha256, size) VALUES (?, 0)").execute(arguments: [pending])
+        let blobID = db.lastInsertedRowID
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var seq = 0
+        let insert = try db.cachedStatement(sql: "INSERT INTO blob_chunk(blob_id, seq, data) VALUES (?, ?, ?)")
+        while true {
+            let chunk = try read()
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            try insert.execute(arguments: [blobID, seq, chunk])
+            seq += 1
+            size += Int64(chunk.count)
+        }
+        if seq == 0 { try insert.execute(arguments: [blobID, 0, Data()]) }
+        let sha = Hashing.hex(hasher.finalize())
+        if try blobExists(sha) {
+            try db.execute(sql: "DELETE FROM blob_chunk WHERE blob_id = ?", arguments: [blobID])
+            try db.execute(sql: "DELETE FROM blob WHERE id = ?", arguments: [blobID])
+        } else {
+            try db.execute(sql: "UPDATE blob SET sha256 = ?, size = ? WHERE id = ?", arguments: [sha, size, blobID])
+        }
+        knownBlobs.insert(sha)
+        return (sha, size)
+    }
+
+    /// Inserts one fact row; `capture_id` is added. Column names come from the caller's code, never from input.
+    public func insertFact(_ table: String, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+        let columns = ["capture_id"] + values.map(\.key)
+        let sql = "INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        var args: [(any DatabaseValueConvertible)?] = [captureID]
+        args.append(contentsOf: values.map(\.value))
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(args))
+    }
+
+    /// The newest earlier capture that holds this source and target, if any.
+    public func previousCaptureID() throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT max(capture_id) FROM capture_source WHERE source = ? AND target = ? AND capture_id < ?
+            """, arguments: [source, target, captureID])
+    }
+
+    /// The items of this source and target in the newest earlier capture, by subject.
+    public func previousItems(kind: String? = nil) throws -> [String: (id: Int64, data: String, blobSHA256: String?)] {
+        guard let prev = try previousCaptureID() else { return [:] }
+        var out: [String: (Int64, String, String?)] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT i.id, i.subject, i.data, i.blob_sha256, i.kind FROM capture_source cs
+            JOIN item_set_member m ON m.set_id = cs.set_id JOIN item i ON i.id = m.item_id
+            WHERE cs.capture_id = ? AND cs.source = ? AND cs.target = ?
+            """, arguments: [prev, source, target])
+        while let r = try rows.next() {
+            if let kind, (r[4] as String) != kind { continue }
+            out[r[1]] = (r[0], r[2], r[3])
+        }
+        return out
+    }
+}

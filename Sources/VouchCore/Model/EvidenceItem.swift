@@ -1,0 +1,100 @@
+import Foundation
+
+/// One unit of evidence an auditor can cite, as a collector hands it to the store.
+///
+/// `data` holds the normalized facts (already redacted); `blobSHA256` names the raw
+/// artifact stored with `CaptureSink.storeBlob`. An item with `isError` records that
+/// something could not be read, and why.
+public struct EvidenceItem: Sendable, Hashable {
+    public var kind: String
+    public var subject: String
+    public var origin: String
+    public var data: JSONValue
+    public var blobSHA256: String?
+    public var isError: Bool
+
+    public init(kind: String, subject: String, origin: String, data: JSONValue = .object([:]),
+                blobSHA256: String? = nil, isError: Bool = false) {
+        self.kind = kind
+        self.subject = subject
+        self.origin = origin
+        self.data = data
+        self.blobSHA256 = blobSHA256
+        self.isError = isError
+    }
+
+    /// An error item: what failed, where, and what to do.
+    public static func error(source: String, subject: String, origin: String, message: String,
+                             details: [String: JSONValue] = [:]) -> EvidenceItem {
+        var data = details
+        data["error"] = .string(message)
+        return EvidenceItem(kind: "\(source).error", subject: subject, origin: origin, data: .object(data), isError: true)
+    }
+
+    /// The item hash: covers every stored field, in a fixed order.
+    public func sha256(source: String) -> String {
+        Self.hash(source: source, kind: kind, subject: subject, origin: origin, dataText: data.canonicalText,
+                  blobSHA256: blobSHA256, status: isError ? "error" : "ok")
+    }
+
+    /// The item hash from stored columns (used by `vouch verify`).
+    public static func hash(source: String, kind: String, subject: String, origin: String, dataText: String,
+                            blobSHA256: String?, status: String) -> String {
+        var h = FieldHasher(domain: "vouch.item.v1")
+        h.add(source); h.add(kind); h.add(subject); h.add(origin); h.add(dataText)
+        h.add(optional: blobSHA256); h.add(status)
+        return h.finalizeHex()
+    }
+}
+
+/// Makes any byte string safe to show and store as text, losslessly:
+/// valid UTF-8 stays as it is, other bytes become `\xNN` (and a literal backslash `\\`).
+public enum SafeText {
+    public static func from(bytes: [UInt8]) -> String {
+        if let s = String(validatingCString: bytes.map { CChar(bitPattern: $0) } + [0]),
+            !s.contains("\\"), !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        {
+            return s
+        }
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let len = utf8Length(bytes, at: i)
+            if len > 0 {
+                let s = String(decoding: bytes[i..<i + len], as: UTF8.self)
+                for u in s.unicodeScalars {
+                    if u == "\\" { out += "\\\\" }
+                    else if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\x%02X", u.value) }
+                    else { out.unicodeScalars.append(u) }
+                }
+                i += len
+            } else {
+                out += String(format: "\\x%02X", bytes[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Whether the bytes are valid UTF-8 with no control characters.
+    public static func isPlain(_ bytes: [UInt8]) -> Bool { from(bytes: bytes) == String(decoding: bytes, as: UTF8.self) }
+
+    private static func utf8Length(_ b: [UInt8], at i: Int) -> Int {
+        let c = b[i]
+        let n: Int
+        switch c {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: n = 2
+        case 0xE0...0xEF: n = 3
+        case 0xF0...0xF4: n = 4
+        default: return 0
+        }
+        guard i + n <= b.count else { return 0 }
+        for k in 1..<n where b[i + k] & 0xC0 != 0x80 { return 0 }
+        if n == 3, c == 0xE0, b[i + 1] < 0xA0 { return 0 }
+        if n == 3, c == 0xED, b[i + 1] > 0x9F { return 0 }
+        if n == 4, c == 0xF0, b[i + 1] < 0x90 { return 0 }
+        if n == 4, c == 0xF4, b[i + 1] > 0x8F { return 0 }
+        return n
+    }
+}
