@@ -15,6 +15,8 @@ public enum Schema {
     /// The area migrations. One line per area; the order is history.
     static func registerAreas(_ m: inout DatabaseMigrator) {
         registerFiles(&m)
+        registerEngine(&m)
+        // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
     /// Declares a fact table: its rows are covered by the capture seal and `vouch verify`.
