@@ -36,7 +36,7 @@ enum Main {
             }
         } catch {
             let code = Vouch.exitCode(for: error)
-            if code == .validationFailure {
+            if code == .validationFailure || (code == .failure && !(error is ExitCode)) {
                 let message = Vouch.fullMessage(for: error)
                 FileHandle.standardError.write(Data((message + "\n").utf8))
                 Foundation.exit(2)
