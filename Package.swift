@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "VouchCoreTests", dependencies: ["VouchCore", "VouchTestSupport"]),
         .testTarget(name: "VouchCollectorsTests", dependencies: ["VouchCollectors", "VouchTestSupport"]),
         .testTarget(name: "VouchControlsTests", dependencies: ["VouchControls", "VouchCollectors", "VouchTestSupport"]),
-        .testTarget(name: "VouchReportsTests", dependencies: ["VouchReports", "VouchControls", "VouchTestSupport"]),
+        .testTarget(name: "VouchReportsTests", dependencies: ["VouchReports", "VouchControls", "VouchTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "VouchCLITests", dependencies: ["VouchCore", "VouchTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -63,7 +63,7 @@ struct HostileEvidenceTests {
         let plan = try Data(contentsOf: out.appendingPathComponent("assessment-plan.xml"))
         let json = try Data(contentsOf: out.appendingPathComponent("report.json"))
         for (name, data) in [("report.html", html), ("report.xml", xml), ("assessment-plan.xml", plan)] {
-            #expect(String(validatingUTF8: Array(data).map { CChar(bitPattern: $0) } + [0]) != nil, "\(name) is valid UTF-8")
+            #expect(String(validating: data, as: UTF8.self) != nil, "\(name) is valid UTF-8")
             #expect(!data.contains { $0 < 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }, "\(name) holds a raw control character")
             let text = String(decoding: data, as: UTF8.self)
             #expect(!text.lowercased().contains("<script"), "\(name) holds a raw <script>")
