@@ -4,6 +4,8 @@ import VouchCore
 public enum CollectorRegistry {
     public static let all: [any Collector] = [
         FilesCollector(),
+        NetworkPolicyCollector(),
+        RetentionCollector(),
     ]
 
     public static func collector(for source: String) -> (any Collector)? {

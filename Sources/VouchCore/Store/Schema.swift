@@ -16,6 +16,8 @@ public enum Schema {
     static func registerAreas(_ m: inout DatabaseMigrator) {
         registerFiles(&m)
         registerEngine(&m)
+        registerNetworkPolicy(&m)
+        registerRetention(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
