@@ -18,6 +18,7 @@ public enum Schema {
         registerEngine(&m)
         registerNetworkPolicy(&m)
         registerRetention(&m)
+        registerEngine2(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
