@@ -6,6 +6,7 @@ public enum CollectorRegistry {
         FilesCollector(),
         NetworkPolicyCollector(),
         RetentionCollector(),
+        NixOSCollector(),
     ]
 
     public static func collector(for source: String) -> (any Collector)? {

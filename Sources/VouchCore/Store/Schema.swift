@@ -19,6 +19,7 @@ public enum Schema {
         registerNetworkPolicy(&m)
         registerRetention(&m)
         registerEngine2(&m)
+        registerNixOS(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
