@@ -42,12 +42,18 @@ public enum CheckTestHarness {
                 """, arguments: [Timestamp.string(now)])
             let evaluationID = db.lastInsertedRowID
             try insertSources(db, check: check, tc: tc, collected: collected)
+            // Fact rows cite an evidence item: a placeholder one unless the row names its own.
+            try db.execute(sql: """
+                INSERT INTO item(sha256, source, kind, subject, origin, data, status) VALUES (?, 'test', 'test.fact', 'facts', 'test', '{}', 'ok')
+                """, arguments: [UUID().uuidString])
+            let itemID = db.lastInsertedRowID
             for (table, rows) in tc.facts where table != "capture" && table != "evidence" {
                 for r in rows {
                     var r = r
                     let cols = try columns(db, table)
                     if cols["capture_id"] != nil, r["capture_id"] == nil { r["capture_id"] = 1 }
                     if cols["evaluation_id"] != nil, r["evaluation_id"] == nil { r["evaluation_id"] = .int(evaluationID) }
+                    if cols["evidence_id"] != nil, r["evidence_id"] == nil { r["evidence_id"] = .int(itemID) }
                     try insert(db, table, r)
                 }
             }
