@@ -17,7 +17,7 @@ if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then echo "demo: collect failed ($rc)"; exit 
 for cmd in evaluate report; do
   if ! "$VOUCH" help "$cmd" >/dev/null 2>&1; then echo "demo: 'vouch $cmd' is not built yet; skipping it"; fi
 done
-if "$VOUCH" help evaluate >/dev/null 2>&1; then "$VOUCH" evaluate || [ $? -eq 1 ]; fi
+if "$VOUCH" help evaluate >/dev/null 2>&1; then "$VOUCH" evaluate --profile fixtures/vouch.yaml || [ $? -eq 1 ]; fi
 if "$VOUCH" help report >/dev/null 2>&1; then
   "$VOUCH" report --format html,oscal,json --out out --generated-at 2026-01-01T00:00:00Z || [ $? -eq 1 ]
   echo "demo: the HTML report is $(pwd)/out/report.html"

@@ -22,6 +22,9 @@ extension Vouch {
         @Option(help: "The capture to evaluate (default: the newest).")
         var capture: Int64?
 
+        @Option(help: "Print at most this many failures and errors.")
+        var limit: Int = 25
+
         @Flag(help: "Skip recomputing the store's hashes (checks on the evidence chain then have no evidence).")
         var noVerify = false
 
@@ -40,8 +43,12 @@ extension Vouch {
                 print("  checks: \(catalog.checks.count) run, results: \(checkCounts)")
                 let controlCounts = ControlStatus.allCases.map { "\(s.count($0)) \($0.rawValue)" }.joined(separator: ", ")
                 print("  controls: \(controlCounts)")
-                for r in s.checks where r.status == "fail" || r.status == "error" {
+                let findings = s.checks.filter { $0.status == "fail" || $0.status == "error" }
+                for r in findings.prefix(limit) {
                     print("  \(r.status.uppercased())  \(r.checkID)  \(r.resource): \(r.reason)")
+                }
+                if findings.count > limit {
+                    print("  … and \(findings.count - limit) more: vouch query \"SELECT check_id, resource, status, reason FROM check_result WHERE evaluation_id = \(s.evaluationID) AND status IN ('fail', 'error')\"")
                 }
                 print("  the Statement of Applicability: vouch query \"SELECT control_id, status FROM soa WHERE capture_id = \(s.captureID)\"")
                 if s.hasFailures { throw ExitCode(1) }
