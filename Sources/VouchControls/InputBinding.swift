@@ -7,7 +7,8 @@ import VouchCore
 /// Every check can use `:capture_id`, `:evaluation_id`, `:now` (ISO 8601 UTC text) and `:now_epoch`.
 /// Each input `x` binds `:x`; a duration also binds `:x_cutoff` (the time `now - x`, same text form
 /// as stored times, so plain comparison works in SQLite and PostgreSQL) and `:x_cutoff_epoch`;
-/// a list binds `:x` as `,a,b,c,` so `:x LIKE '%,' || name || ',%'` tests membership portably.
+/// a list binds `:x` as `,a,b,c,` so `:x LIKE '%,' || name || ',%'` tests membership portably,
+/// and `:x_text` as `a, b, c` for messages.
 public enum InputBinding {
     public static let builtins = ["capture_id", "evaluation_id", "now", "now_epoch"]
 
@@ -69,6 +70,10 @@ public enum InputBinding {
                     out[input.name + "_cutoff"] = Timestamp.string(cutoff).databaseValue
                     out[input.name + "_cutoff_epoch"] = Int64(cutoff.timeIntervalSince1970).databaseValue
                 }
+                if input.kind == .list, let wrapped = String.fromDatabaseValue(dv) {
+                    let items = wrapped.split(separator: ",").map(String.init)
+                    out[input.name + "_text"] = (items.isEmpty ? "(none)" : items.joined(separator: ", ")).databaseValue
+                }
             }
         }
         return out
@@ -80,6 +85,7 @@ public enum InputBinding {
         for i in check.inputs {
             names.insert(i.name)
             if i.kind == .duration { names.insert(i.name + "_cutoff"); names.insert(i.name + "_cutoff_epoch") }
+            if i.kind == .list { names.insert(i.name + "_text") }
         }
         return names
     }
