@@ -111,7 +111,8 @@ final class RunLoop: @unchecked Sendable {
             logger.error("drift failed", metadata: ["reason": "\((error as? LocalizedError)?.errorDescription ?? "\(error)")"])
         }
         var sent = 0, failed = 0
-        if let r = result, r.from != nil, let event = AlertEvent.of(r, enabled: settings.alertEvents) {
+        if let r = result, r.from != nil, !(settings.webhooks.isEmpty && settings.alertmanagers.isEmpty),
+           let event = AlertEvent.of(r, enabled: settings.alertEvents) {
             (sent, failed) = await alert(r, event: event)
             line += "; alert (\(event.rawValue)): \(sent) delivered, \(failed) failed"
         }
