@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VouchCollectors
+import VouchControls
 import VouchCore
 import VouchReports
 
@@ -28,6 +29,7 @@ extension Vouch {
         enum FailOn: String, ExpressibleByArgument, CaseIterable { case regressions, failures, drift, none }
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var catalogOptions: CatalogOptions
 
         @Option(name: .customLong("source"), help: ArgumentHelp("A repository path to collect, as KIND=TARGET (repeatable).", valueName: "KIND=TARGET"))
         var sources: [String] = []
@@ -49,6 +51,9 @@ extension Vouch {
 
         @Option(name: .customLong("ignore"), help: ArgumentHelp("A field to leave out of the comparison, as PATH or KIND:PATH (repeatable).", valueName: "PATTERN"))
         var ignore: [String] = []
+
+        @Flag(help: "Do not evaluate (no controls catalog here): only item and Talos drift are compared.")
+        var noEvaluate = false
 
         @Flag(help: "Compare file times and owners too.")
         var keepFileMetadata = false
@@ -94,6 +99,7 @@ extension Vouch {
                 }
                 if let live = requests.lazy.compactMap(Self.liveReason).first { throw DriftError.liveSourceInCI(live) }
                 let formats = try formats()
+                let evaluation = try Evaluation.load(catalogOptions, profile: profile, disabled: noEvaluate)
                 // The baseline is opened first: a wrong path fails before anything is collected.
                 let store = try global.openStore()
                 var baselineSide: (store: EvidenceStore, capture: Int64)?
@@ -111,7 +117,7 @@ extension Vouch {
                 for s in outcome.sources where s.status != "ok" {
                     FileHandle.standardError.write(Data("  \(s.source)=\(s.target): \(s.status)\(s.message.map { ": " + $0 } ?? "")\n".utf8))
                 }
-                try Evaluation.evaluate(store: store, profile: profile, captureID: outcome.captureID, logger: logger)
+                try evaluation?.evaluate(store, captureID: outcome.captureID)
                 var ignores = try ignore.map(DriftIgnore.parse) + DriftCommandSupport.profileIgnores(global)
                 if !keepFileMetadata { ignores += ["$.mtime", "$.uid", "$.gid"].map { DriftIgnore(kind: "file*", path: $0) } }
                 let result = try VouchCore.Drift.compare(from: baselineSide, to: (store, outcome.captureID),

@@ -27,9 +27,13 @@ extension Vouch {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var catalogOptions: CatalogOptions
 
         @Option(name: .customLong("source"), help: ArgumentHelp("A source to collect, as KIND=TARGET (repeatable).", valueName: "KIND=TARGET"))
         var sources: [String] = []
+
+        @Flag(help: "Do not evaluate the captures (no controls catalog here); drift then covers items and Talos only.")
+        var noEvaluate = false
 
         @Option(help: ArgumentHelp("The interval between captures, e.g. 1h, 15m, 30s.", valueName: "DURATION"))
         var every: String?
@@ -109,6 +113,7 @@ extension Vouch {
                 guard !requests.isEmpty else {
                     throw ValidationError("nothing to collect: give --source KIND=TARGET or list sources in the profile")
                 }
+                let evaluation = try Evaluation.load(catalogOptions, profile: profile, disabled: noEvaluate)
                 let lock = try StoreLock(store: global.store)
                 defer { lock.release() }
                 let store = try global.openStore()
@@ -120,7 +125,7 @@ extension Vouch {
                     pruning: PruningPolicy(keepLast: keep, keepFor: try keepFor.map(DurationText.parse)),
                     metricsFile: metricsFile)
                 settings.ignore = try DriftCommandSupport.profileIgnores(global)
-                let loop = RunLoop(store: store, profile: profile, requests: requests, settings: settings, logger: logger)
+                let loop = RunLoop(store: store, profile: profile, requests: requests, evaluation: evaluation, settings: settings, logger: logger)
                 if let metricsListen {
                     let server = try MetricsServer(address: metricsListen) { loop.metricsText() }
                     try server.start()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import VouchCollectors
+import VouchControls
 import VouchCore
 import VouchReports
 
@@ -22,6 +23,7 @@ final class RunLoop: @unchecked Sendable {
     let store: EvidenceStore
     let profile: Profile
     let requests: [SourceRequest]
+    let evaluation: Evaluation?
     let settings: Settings
     let logger: Logger
     private let lock = NSLock()
@@ -29,8 +31,9 @@ final class RunLoop: @unchecked Sendable {
     private var backoff = SourceBackoff()
     private let stop = StopSignal()
 
-    init(store: EvidenceStore, profile: Profile, requests: [SourceRequest], settings: Settings, logger: Logger) {
+    init(store: EvidenceStore, profile: Profile, requests: [SourceRequest], evaluation: Evaluation?, settings: Settings, logger: Logger) {
         self.store = store
+        self.evaluation = evaluation
         self.profile = profile
         self.requests = requests
         self.settings = settings
@@ -94,7 +97,10 @@ final class RunLoop: @unchecked Sendable {
         }
         var line = "cycle \(cycle): capture \(outcome.captureID) sealed, \(outcome.itemCount) items, \(outcome.errorCount) errors in \(DurationText.format(duration))"
         do {
-            try Evaluation.evaluate(store: store, profile: profile, captureID: outcome.captureID, logger: logger)
+            if let evaluation {
+                let s = try evaluation.evaluate(store, captureID: outcome.captureID)
+                line += "; evaluated: \(s.count(checkStatus: "fail")) failing, \(s.count(checkStatus: "error")) in error"
+            }
         } catch {
             logger.error("evaluation failed", metadata: ["capture": "\(outcome.captureID)", "reason": "\((error as? LocalizedError)?.errorDescription ?? "\(error)")"])
         }
@@ -212,19 +218,26 @@ final class StopSignal: @unchecked Sendable {
     }
 }
 
-/// The controls engine, when this build has it.
-enum Evaluation {
-    nonisolated(unsafe) private static var warned = false
+/// The controls engine as `run` and `ci` use it: loaded once, then one evaluation per capture.
+struct Evaluation {
+    let catalog: Catalog
+    let settings: ProfileSettings
+    let profileSHA256: String?
 
-    /// Evaluates a capture; returns false (once saying why) when the engine is not available.
-    @discardableResult
-    static func evaluate(store: EvidenceStore, profile: Profile, captureID: Int64, logger: Logger) throws -> Bool {
-        if !warned {
-            warned = true
-            let text = "note: the controls engine (`vouch evaluate`) is not in this build yet, so captures are not evaluated and check regressions cannot be reported; item and Talos drift still are\n"
-            FileHandle.standardError.write(Data(text.utf8))
+    /// Loads the catalog and the profile's settings; nil (said once on standard error) with `--no-evaluate`.
+    static func load(_ options: CatalogOptions, profile: Profile, disabled: Bool) throws -> Evaluation? {
+        if disabled {
+            FileHandle.standardError.write(Data("note: --no-evaluate: captures are not evaluated, so check regressions are not reported; item and Talos drift still are\n".utf8))
+            return nil
         }
-        return false
+        let catalog = try options.load(profile: profile)
+        return Evaluation(catalog: catalog, settings: try ProfileSettings.load(profile, catalog: catalog), profileSHA256: profile.sha256)
+    }
+
+    /// Evaluates one capture (results land in the engine tables).
+    @discardableResult
+    func evaluate(_ store: EvidenceStore, captureID: Int64) throws -> VouchControls.EvaluationSummary {
+        try Evaluator(store: store, catalog: catalog, settings: settings, profileSHA256: profileSHA256).evaluate(captureID: captureID)
     }
 }
 

@@ -60,6 +60,20 @@ import Yams
         let report = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=\(estate.path)", "--baseline", store.path,
                                             "--baseline-capture", "1", "--fail-on", "none"])
         #expect(report.status == 0)
+        // Regressions against an evaluated baseline capture in the same store (the default --fail-on).
+        let k8s = estate.appendingPathComponent("k8s")
+        let gate = work.appendingPathComponent("gate.db")
+        let base = try TestSupport.vouch(["ci", "--store", gate.path, "--source", "netpol=\(k8s.path)"])
+        #expect(base.status == 0, "\(base.stdout) \(base.stderr)")
+        try TestSupport.write("kind: [broken\n", to: k8s.appendingPathComponent("broken.yaml"))
+        let regressed = try TestSupport.vouch(["ci", "--store", gate.path, "--source", "netpol=\(k8s.path)", "--baseline-capture", "1",
+                                               "--format", "sarif", "--out", out.path])
+        #expect(regressed.status == 1, "\(regressed.stdout) \(regressed.stderr)")
+        #expect(regressed.stdout.contains("REGRESSION  store.sources-clean"), "\(regressed.stdout)")
+        let sarif = try String(contentsOf: out.appendingPathComponent("drift.sarif"), encoding: .utf8)
+        #expect(sarif.contains("vouch/drift/check-regression"))
+        let failures = try TestSupport.vouch(["ci", "--store", gate.path, "--source", "netpol=\(k8s.path)", "--fail-on", "failures"])
+        #expect(failures.status == 1 && failures.stdout.contains("failing checks: 1"), "\(failures.stdout)")
         // Live sources are refused, before anything is collected.
         let live = try TestSupport.vouch(["ci", "--store", work.appendingPathComponent("l.db").path, "--source", "files=live"])
         #expect(live.status == 2 && live.stderr.contains("live system"), "\(live.stderr)")

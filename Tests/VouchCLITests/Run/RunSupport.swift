@@ -63,6 +63,13 @@ enum RunFixtures {
         try TestSupport.write("PermitRootLogin no\nPasswordAuthentication no\n", to: dir.appendingPathComponent("etc/ssh/sshd_config"))
         try TestSupport.write("server 10.0.0.1 iburst\n", to: dir.appendingPathComponent("etc/chrony.conf"))
         try TestSupport.write("-w /etc/passwd -p wa\n", to: dir.appendingPathComponent("etc/audit/audit.rules"))
+        try TestSupport.write("""
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: default-deny, namespace: apps}
+            spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+
+            """, to: dir.appendingPathComponent("k8s/default-deny.yaml"))
         return dir
     }
 

@@ -3,43 +3,50 @@ import Testing
 import VouchTestSupport
 
 @Suite struct RunTests {
-    @Test func threeCyclesCaptureChainMetricsAndOneAlert() throws {
+    @Test func threeCyclesCaptureChainMetricsAndOneRegressionAlert() throws {
         let estate = try RunFixtures.estate()
         let work = try TestSupport.makeTempDir("vouch-run")
         let store = work.appendingPathComponent("v.db")
         let metrics = work.appendingPathComponent("vouch.prom")
         let receiver = try HTTPReceiver()
         defer { receiver.stop() }
+        let k8s = estate.appendingPathComponent("k8s")
         let run = try BackgroundVouch([
-            "run", "--every", "1s", "--cycles", "3", "--store", store.path, "--source", "files=\(estate.path)",
+            "run", "--every", "1s", "--cycles", "3", "--store", store.path, "--source", "netpol=\(k8s.path)",
             "--metrics-file", metrics.path, "--webhook", receiver.url + "/hook", "--alert-backoff", "100ms",
         ])
-        // After the first capture, the estate changes once: cycle 2 drifts, cycle 3 does not.
+        // After the first capture a broken manifest lands in the repository: cycle 2 regresses
+        // (store.sources-clean goes pass → fail), cycle 3 sees no further change.
         #expect(run.waitForOutput("cycle 1: capture 1 sealed"), "stdout: \(run.stdout) stderr: \(run.stderr)")
         let firstMetrics = try String(contentsOf: metrics, encoding: .utf8)
         #expect(RunFixtures.metric(firstMetrics, "vouch_last_capture_id") == 1)
-        try TestSupport.write("PermitRootLogin yes\nPasswordAuthentication no\n", to: estate.appendingPathComponent("etc/ssh/sshd_config"))
+        try TestSupport.write("apiVersion: networking.k8s.io/v1\nkind: [broken\n", to: k8s.appendingPathComponent("broken.yaml"))
         let status = run.wait(timeout: 60)
         #expect(status == 0, "stdout: \(run.stdout) stderr: \(run.stderr)")
         #expect(try RunFixtures.scalar(store, "SELECT count(*) FROM capture") == "3")
+        #expect(try RunFixtures.scalar(store, "SELECT count(DISTINCT capture_id) FROM evaluation") == "3", "every capture was evaluated")
         let verify = try TestSupport.vouch(["verify", "--store", store.path])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         let text = try String(contentsOf: metrics, encoding: .utf8)
         #expect(RunFixtures.metric(text, "vouch_last_capture_id") == 3)
         #expect(RunFixtures.metric(text, "vouch_cycles_total") == 3)
-        #expect(RunFixtures.metric(text, "vouch_source_items") == 3)
+        #expect(RunFixtures.metric(text, "vouch_source_errors") == 1)
         #expect(RunFixtures.metric(text, "vouch_last_capture_duration_seconds") != nil)
+        #expect(RunFixtures.metric(text, "vouch_evaluated") == 1)
         #expect(RunFixtures.metric(text, "vouch_alerts_sent_total") == 1)
-        // Exactly one alert: the cycle whose capture changed.
+        #expect(text.contains("vouch_failing_checks{"), "failing checks per control: \(text)")
+        // Exactly one alert: the regression of cycle 2.
         let got = receiver.wait(for: 1, timeout: 2)
         #expect(got.count == 1, "alerts: \(got.map { String(decoding: $0.body, as: UTF8.self) })")
         guard let alert = got.first else { return }
         let body = try JSONSerialization.jsonObject(with: alert.body) as? [String: Any]
-        let evaluated = !run.stderr.contains("controls engine")
-        #expect(body?["event"] as? String == (evaluated ? "regressions" : "drift"))
+        #expect(body?["event"] as? String == "regressions")
         #expect((body?["to"] as? [String: Any])?["id"] as? Int == 2 && (body?["from"] as? [String: Any])?["id"] as? Int == 1)
+        let regressions = body?["regressions"] as? [[String: Any]] ?? []
+        #expect(regressions.contains { $0["check_id"] as? String == "store.sources-clean" && $0["old_status"] as? String == "pass"
+                                       && $0["new_status"] as? String == "fail" }, "\(regressions)")
         let items = body?["items"] as? [[String: Any]] ?? []
-        #expect(items.map { "\($0["change"]!) \($0["subject"]!)" } == ["changed etc/ssh/sshd_config"])
+        #expect(items.map { "\($0["change"]!) \($0["subject"]!)" } == ["added broken.yaml"])
         #expect(alert.headers["content-type"] == "application/json")
     }
 
