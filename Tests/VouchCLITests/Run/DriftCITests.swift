@@ -73,7 +73,7 @@ import Yams
         let sarif = try String(contentsOf: out.appendingPathComponent("drift.sarif"), encoding: .utf8)
         #expect(sarif.contains("vouch/drift/check-regression"))
         let failures = try TestSupport.vouch(["ci", "--store", gate.path, "--source", "netpol=\(k8s.path)", "--fail-on", "failures"])
-        #expect(failures.status == 1 && failures.stdout.contains("failing checks: 1"), "\(failures.stdout)")
+        #expect(failures.status == 1 && failures.stdout.contains("FAIL  store.sources-clean"), "\(failures.stdout)")
         // Live sources are refused, before anything is collected.
         let live = try TestSupport.vouch(["ci", "--store", work.appendingPathComponent("l.db").path, "--source", "files=live"])
         #expect(live.status == 2 && live.stderr.contains("live system"), "\(live.stderr)")
