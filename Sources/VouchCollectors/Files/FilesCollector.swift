@@ -67,9 +67,9 @@ public struct FilesCollector: Collector {
         let origin = SafeText.from(bytes: e.path)
         var data: [String: JSONValue] = [
             "path": .string(subject),
-            "mode": .string(String(format: "%04o", Int(e.st.st_mode & 0o7777))),
+            "mode": .string(Self.octal(Int(e.st.st_mode & 0o7777))),
             "uid": .int(Int64(e.st.st_uid)), "gid": .int(Int64(e.st.st_gid)),
-            "mtime": .string(Timestamp.string(Date(timeIntervalSince1970: TimeInterval(e.st.st_mtim.tv_sec) + TimeInterval(e.st.st_mtim.tv_nsec) / 1e9))),
+            "mtime": .string(Timestamp.string(epochSeconds: Int64(e.st.st_mtim.tv_sec), millis: Int(e.st.st_mtim.tv_nsec / 1_000_000))),
         ]
         if !SafeText.isPlain(e.relative) {
             data["path_hex"] = .string(Hashing.hex(e.relative))
@@ -136,21 +136,21 @@ public struct FilesCollector: Collector {
             return
         }
         var readError: String?
-        func readChunk(_ max: Int) -> Data {
-            var buf = Data(count: max)
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, max) }
-            if n < 0 { readError = errnoText(); return Data() }
-            buf.count = n
-            return buf
-        }
         if e.st.st_size <= Self.scanLimit {
-            var content = Data()
+            // Read a small file whole into one buffer sized from stat (grown if it grew meanwhile).
+            var content = Data(count: Int(e.st.st_size) + 1)
+            var filled = 0
             while true {
-                let c = readChunk(BlobIO.chunkSize)
-                if c.isEmpty { break }
-                content.append(c)
-                if content.count > Self.scanLimit * 2 { break }
+                if filled == content.count {
+                    if content.count > Self.scanLimit * 2 { break }
+                    content.count *= 2
+                }
+                let n = content.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+                if n < 0 { readError = errnoText(); break }
+                if n == 0 { break }
+                filled += n
             }
+            content.count = filled
             if let readError {
                 try sink.addError(subject: subject, origin: origin, message: "cannot read this file: \(readError)")
                 return
@@ -166,15 +166,30 @@ public struct FilesCollector: Collector {
             let blob = try sink.storeBlob(stored)
             try sink.add(EvidenceItem(kind: "file", subject: subject, origin: origin, data: .object(data), blobSHA256: blob))
         } else {
-            let (sha, size) = try sink.storeBlob(streaming: { readChunk(BlobIO.chunkSize) })
-            if let readError {
-                try sink.addError(subject: subject, origin: origin, message: "cannot read this file: \(readError)")
+            let (sha, size): (String, Int64)
+            do {
+                (sha, size) = try sink.storeBlob(streaming: {
+                    var buf = Data(count: BlobIO.chunkSize)
+                    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, BlobIO.chunkSize) }
+                    if n < 0 { throw FileReadError(reason: errnoText()) }
+                    buf.count = n
+                    return buf
+                })
+            } catch let e as FileReadError {
+                try sink.addError(subject: subject, origin: origin, message: "cannot read this file: \(e.reason)")
                 return
             }
             data["size"] = .int(size)
             data["sha256"] = .string(sha)
             try sink.add(EvidenceItem(kind: "file", subject: subject, origin: origin, data: .object(data), blobSHA256: sha))
         }
+    }
+
+    struct FileReadError: Error { var reason: String }
+
+    static func octal(_ v: Int) -> String {
+        let s = String(v, radix: 8)
+        return s.count >= 4 ? s : String(repeating: "0", count: 4 - s.count) + s
     }
 
     /// Whether a link's target, resolved lexically from the link's folder, stays under the root.

@@ -152,12 +152,20 @@ public final class CaptureRunner {
 public enum Timestamp {
     public static func string(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let secs = ms / 1000
+        return string(epochSeconds: Int64((Double(ms) / 1000).rounded(.down)), millis: Int(((ms % 1000) + 1000) % 1000))
+    }
+
+    /// Formats without Foundation's formatters (hot in collectors: one call per file).
+    public static func string(epochSeconds secs: Int64, millis: Int = 0) -> String {
         var t = time_t(secs)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday,
-                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, Int(ms % 1000))
+        func pad(_ v: Int32, _ n: Int) -> String {
+            let s = String(v)
+            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        }
+        return pad(tmv.tm_year + 1900, 4) + "-" + pad(tmv.tm_mon + 1, 2) + "-" + pad(tmv.tm_mday, 2) + "T"
+            + pad(tmv.tm_hour, 2) + ":" + pad(tmv.tm_min, 2) + ":" + pad(tmv.tm_sec, 2) + "." + pad(Int32(millis), 3) + "Z"
     }
 
     /// Parses the stored form (and plain ISO 8601 without fraction).

@@ -31,7 +31,8 @@ public final class CaptureSink {
     /// Adds an evidence item and returns its id (stable across captures for identical items).
     @discardableResult
     public func add(_ item: EvidenceItem) throws -> Int64 {
-        let sha = item.sha256(source: source)
+        let dataText = item.data.canonicalText
+        let sha = item.sha256(source: source, dataText: dataText)
         let id: Int64
         if let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM item WHERE sha256 = ?"), arguments: [sha]) {
             id = existing
@@ -39,7 +40,7 @@ public final class CaptureSink {
             try db.cachedStatement(sql: """
                 INSERT INTO item(sha256, source, kind, subject, origin, data, blob_sha256, status)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [sha, source, item.kind, item.subject, item.origin, item.data.canonicalText,
+                """).execute(arguments: [sha, source, item.kind, item.subject, item.origin, dataText,
                                          item.blobSHA256, item.isError ? "error" : "ok"])
             id = db.lastInsertedRowID
         }
@@ -86,25 +87,31 @@ public final class CaptureSink {
     }
 
     /// Streams a blob from a reader (called until it returns an empty chunk), hashing as it goes.
+    /// Reading and hashing run on a second thread, overlapping the SQLite writes.
     /// Identical content already in the store is kept once: the new copy is dropped.
-    public func storeBlob(streaming read: () throws -> Data) throws -> (sha256: String, size: Int64) {
+    public func storeBlob(streaming read: @escaping @Sendable () throws -> Data) throws -> (sha256: String, size: Int64) {
         let pending = "pending:" + UUID().uuidString
         try db.cachedStatement(sql: "INSERT INTO blob(sha256, size) VALUES (?, 0)").execute(arguments: [pending])
         let blobID = db.lastInsertedRowID
-        var hasher = SHA256()
         var size: Int64 = 0
         var seq = 0
         let insert = try db.cachedStatement(sql: "INSERT INTO blob_chunk(blob_id, seq, data) VALUES (?, ?, ?)")
-        while true {
-            let chunk = try read()
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-            try insert.execute(arguments: [blobID, seq, chunk])
-            seq += 1
-            size += Int64(chunk.count)
+        let reader = ReadAhead(read: read)
+        do {
+            while let chunk = try reader.next() {
+                try insert.execute(arguments: [blobID, seq, chunk])
+                seq += 1
+                size += Int64(chunk.count)
+            }
+        } catch {
+            reader.cancel()
+            // Nothing of a blob that could not be read whole stays behind.
+            try db.execute(sql: "DELETE FROM blob_chunk WHERE blob_id = ?", arguments: [blobID])
+            try db.execute(sql: "DELETE FROM blob WHERE id = ?", arguments: [blobID])
+            throw error
         }
         if seq == 0 { try insert.execute(arguments: [blobID, 0, Data()]) }
-        let sha = Hashing.hex(hasher.finalize())
+        let sha = reader.sha256 ?? Hashing.sha256Hex(Data())
         if try blobExists(sha) {
             try db.execute(sql: "DELETE FROM blob_chunk WHERE blob_id = ?", arguments: [blobID])
             try db.execute(sql: "DELETE FROM blob WHERE id = ?", arguments: [blobID])

@@ -37,6 +37,12 @@ public struct EvidenceItem: Sendable, Hashable {
                   blobSHA256: blobSHA256, status: isError ? "error" : "ok")
     }
 
+    /// The item hash given its already encoded data.
+    func sha256(source: String, dataText: String) -> String {
+        Self.hash(source: source, kind: kind, subject: subject, origin: origin, dataText: dataText,
+                  blobSHA256: blobSHA256, status: isError ? "error" : "ok")
+    }
+
     /// The item hash from stored columns (used by `vouch verify`).
     public static func hash(source: String, kind: String, subject: String, origin: String, dataText: String,
                             blobSHA256: String?, status: String) -> String {

@@ -31,17 +31,22 @@ import VouchTestSupport
         let root = try bigTree()
         let db = root.deletingLastPathComponent().appendingPathComponent("kill.db")
         var landed = 0
+        // Calibrate: one capture run to the end gives the window the kills are spread over.
+        let start = Date()
+        let first = try TestSupport.vouch(["collect", "--store", db.path, "--source", "files=\(root.path)", "--source", "files=\(root.path)/d1"])
+        #expect(first.status == 0)
+        let window = max(0.2, Date().timeIntervalSince(start) * 1.3)
         for trial in 0..<20 {
             // Change one file per trial so every capture writes something new.
             try TestSupport.write("trial \(trial)\n", to: root.appendingPathComponent("trial.txt"))
-            if trial % 3 == 0 { try randomFile(root.appendingPathComponent("big.bin"), bytes: 24 << 20) }
+            try randomFile(root.appendingPathComponent("big.bin"), bytes: 24 << 20)
             let p = Process()
             p.executableURL = TestSupport.vouchBinary
             p.arguments = ["collect", "--store", db.path, "--source", "files=\(root.path)", "--source", "files=\(root.path)/d1"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(UInt32.random(in: 5_000...400_000))
+            usleep(UInt32(Double.random(in: 0.005...window) * 1_000_000))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             if p.terminationReason == .exit, p.terminationStatus == 0 { landed += 1 }
@@ -56,7 +61,7 @@ import VouchTestSupport
                 """).stdout
             #expect(partial == "0\n0\n", "trial \(trial): partial capture visible: \(partial)")
         }
-        print("kill -9 trials: 20, captures that completed before the kill: \(landed)")
+        print("kill -9 trials: 20 over a \(Int(window * 1000)) ms window, captures that completed before the kill: \(landed)")
     }
 
     @Test func fourConcurrentCollectsAllLandInOneValidChain() throws {

@@ -12,6 +12,13 @@ struct ScriptedCollector: Collector {
     func collect(_ request: CollectRequest, into sink: CaptureSink) throws { try body(request, sink) }
 }
 
+/// A counter the read-ahead thread can bump.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
 struct Boom: Error, LocalizedError { var errorDescription: String? { "the source exploded (token s3cr3t-t0ken-value)" } }
 
 @Suite struct CaptureTests {
@@ -131,10 +138,10 @@ struct Boom: Error, LocalizedError { var errorDescription: String? { "the source
         let (store, _) = try store()
         let streamer = ScriptedCollector(source: "big") { _, sink in
             for _ in 0..<2 {
-                var n = 0
+                let n = Counter()
                 let r = try sink.storeBlob(streaming: {
-                    n += 1
-                    return n <= 3 ? Data(repeating: UInt8(n), count: BlobIO.chunkSize) : Data()
+                    let i = n.next()
+                    return i <= 3 ? Data(repeating: UInt8(i), count: BlobIO.chunkSize) : Data()
                 })
                 try sink.add(EvidenceItem(kind: "big.blob", subject: "b", origin: "t", blobSHA256: r.sha256))
             }
@@ -146,6 +153,28 @@ struct Boom: Error, LocalizedError { var errorDescription: String? { "the source
         }
         #expect(blobs == 1 && chunks == 3 && size == 3 * BlobIO.chunkSize)
         #expect(try Verifier(store: store).verify().isIntact)
+    }
+
+    @Test func unreadableStreamLeavesNoBlobBehind() throws {
+        let (store, _) = try store()
+        struct ReadFailed: Error {}
+        let failing = ScriptedCollector(source: "big") { _, sink in
+            let n = Counter()
+            do {
+                _ = try sink.storeBlob(streaming: {
+                    if n.next() > 2 { throw ReadFailed() }
+                    return Data(repeating: 7, count: BlobIO.chunkSize)
+                })
+            } catch is ReadFailed {
+                try sink.addError(subject: "b", origin: "t", message: "read failed")
+            }
+        }
+        let out = try CaptureRunner(store: store, collectors: [failing]).run([SourceRequest(source: "big", target: "x")])
+        #expect(out.errorCount == 1)
+        let (blobs, chunks) = try store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM blob")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM blob_chunk")!)
+        }
+        #expect(blobs == 0 && chunks == 0)
     }
 
     @Test func newerSchemaIsRefusedClearly() throws {
