@@ -2,7 +2,7 @@
 # make demo: collect the sample estate under fixtures/, evaluate, render, and say where everything went.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VOUCH=.build/debug/vouch
+VOUCH=${VOUCH:-.build/debug/vouch}
 mkdir -p out
 store=out/demo.db
 rm -f "$store" "$store"-wal "$store"-shm
