@@ -7,6 +7,7 @@ public enum CollectorRegistry {
         NetworkPolicyCollector(),
         RetentionCollector(),
         NixOSCollector(),
+        GitCollector(),
     ]
 
     public static func collector(for source: String) -> (any Collector)? {

@@ -20,6 +20,7 @@ public enum Schema {
         registerRetention(&m)
         registerEngine2(&m)
         registerNixOS(&m)
+        registerGit(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 

@@ -1,0 +1,157 @@
+import CLibGit2
+import Foundation
+import VouchCore
+
+/// How much of each commit's changes to read.
+enum GitChangesMode: String, Sendable {
+    /// Per-file changes with line stats (diffs the blobs).
+    case lines
+    /// Per-file changes without line stats (compares trees only).
+    case paths
+    /// Commit metadata only.
+    case none
+}
+
+/// Reads one commit's facts from its own repository handle (one reader per thread).
+final class GitCommitReader {
+    let repo: Git2Repository
+    let mode: GitChangesMode
+    let maxDiffBytes: Int64
+    let shallow: Set<String>
+    let redactor: Redactor
+
+    init(path: String, mode: GitChangesMode, maxDiffBytes: Int64, shallow: Set<String>, redactor: Redactor) throws {
+        repo = try Git2Repository(path: path)
+        self.mode = mode
+        self.maxDiffBytes = maxDiffBytes
+        self.shallow = shallow
+        self.redactor = redactor
+    }
+
+    func read(_ oid: git_oid) throws -> GitCommitFacts {
+        let c = try repo.commit(oid)
+        defer { git_commit_free(c) }
+        let id = oidHex(git_commit_id(c))
+        var parents: [String] = []
+        for i in 0..<git_commit_parentcount(c) {
+            if let p = git_commit_parent_id(c, i) { parents.append(oidHex(p)) }
+        }
+        let rawMessage = cBytes(git_commit_message_raw(c))
+        let message = git_commit_message(c)
+        var trailers: [String: [String]] = [:]
+        if let message { trailers = GitMessage.trailers(message) }
+        let summary = SafeText.from(bytes: cBytes(git_commit_summary(c)))
+        var messageText = SafeText.from(bytes: rawMessage)
+        messageText = redactor.scrub(messageText)
+        let author = person(git_commit_author(c))
+        let committer = person(git_commit_committer(c))
+        var mergedAuthor: String?
+        if parents.count > 1, var second = git_commit_parent_id(c, 1)?.pointee, !shallow.contains(id) {
+            var p: OpaquePointer?
+            if git_commit_lookup(&p, repo.pointer, &second) == 0, let p {
+                mergedAuthor = SafeText.from(bytes: cBytes(git_commit_author(p)?.pointee.email))
+                git_commit_free(p)
+            }
+        }
+        let differs: Bool
+        if parents.count > 1 {
+            differs = mergedAuthor.map { $0.lowercased() != author.email.lowercased() } ?? false
+        } else {
+            differs = author.email.lowercased() != committer.email.lowercased()
+        }
+        var facts = GitCommitFacts(
+            id: id, tree: oidHex(git_commit_tree_id(c)), parents: parents, author: author, committer: committer,
+            summary: redactor.scrub(summary), message: messageText, messageSHA256: Hashing.sha256Hex(rawMessage),
+            encoding: git_commit_message_encoding(c).map { String(cString: $0) },
+            signatureType: GitMessage.signatureType(rawHeader: git_commit_raw_header(c)),
+            trailers: GitMessage.trailersJSON(trailers), reviewCount: GitMessage.reviewCount(trailers),
+            pullRequest: GitMessage.pullRequest(summary: summary, message: messageText),
+            mergedAuthorEmail: mergedAuthor, mergerDiffers: differs, shallow: shallow.contains(id),
+            changes: nil, changesError: nil)
+        if mode != .none {
+            do { facts.changes = try changes(c, firstParent: facts.shallow ? nil : git_commit_parent_id(c, 0)?.pointee) }
+            catch { facts.changesError = (error as? LocalizedError)?.errorDescription ?? "\(error)" }
+        }
+        return facts
+    }
+
+    private func person(_ s: UnsafePointer<git_signature>?) -> GitPerson {
+        guard let s = s?.pointee else { return GitPerson(name: "", email: "", time: GitTime.iso(0), epoch: 0, tz: 0) }
+        return GitPerson(name: SafeText.from(bytes: cBytes(s.name)), email: SafeText.from(bytes: cBytes(s.email)),
+                         time: GitTime.iso(s.when.time), epoch: s.when.time, tz: Int(s.when.offset))
+    }
+
+    /// The per-file changes against the first parent (the empty tree for a root or shallow commit), renames found.
+    private func changes(_ c: OpaquePointer, firstParent: git_oid?) throws -> [GitChangeFacts] {
+        let commitID = oidHex(git_commit_id(c))
+        var tree: OpaquePointer?
+        try git2("reading the tree of commit \(commitID)", git_commit_tree(&tree, c))
+        defer { git_tree_free(tree) }
+        var parentTree: OpaquePointer?
+        if var parent = firstParent {
+            var pc: OpaquePointer?
+            try git2("reading parent \(oidHex(&parent)) of commit \(commitID)", git_commit_lookup(&pc, repo.pointer, &parent))
+            defer { git_commit_free(pc) }
+            try git2("reading the tree of parent \(oidHex(&parent))", git_commit_tree(&parentTree, pc))
+        }
+        defer { git_tree_free(parentTree) }
+        var opts = git_diff_options()
+        git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION))
+        opts.context_lines = 0
+        opts.interhunk_lines = 0
+        opts.max_size = maxDiffBytes
+        var diff: OpaquePointer?
+        try git2("comparing commit \(commitID) with its parent", git_diff_tree_to_tree(&diff, repo.pointer, parentTree, tree, &opts))
+        defer { git_diff_free(diff) }
+        var find = git_diff_find_options()
+        git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try git2("finding renames in commit \(commitID)", git_diff_find_similar(diff, &find))
+        var out: [GitChangeFacts] = []
+        let n = git_diff_num_deltas(diff)
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            guard var delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+            var adds: Int64?, dels: Int64?
+            if mode == .lines {
+                var patch: OpaquePointer?
+                try git2("diffing \(SafeText.from(bytes: cBytes(delta.new_file.path))) in commit \(commitID)",
+                         git_patch_from_diff(&patch, diff, i))
+                if let patch {
+                    defer { git_patch_free(patch) }
+                    if let d = git_patch_get_delta(patch)?.pointee { delta = d }
+                    var a = 0, d = 0
+                    if delta.flags & GIT_DIFF_FLAG_BINARY.rawValue == 0, git_patch_line_stats(nil, &a, &d, patch) == 0 {
+                        adds = Int64(a); dels = Int64(d)
+                    }
+                }
+            }
+            let binary = delta.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0
+            let tooLarge = binary && max(delta.old_file.size, delta.new_file.size) > UInt64(maxDiffBytes)
+            let status = Self.statusName(delta.status)
+            let newPath = SafeText.from(bytes: cBytes(delta.new_file.path))
+            let oldPath = SafeText.from(bytes: cBytes(delta.old_file.path))
+            let hasOld = delta.status != GIT_DELTA_ADDED, hasNew = delta.status != GIT_DELTA_DELETED
+            out.append(GitChangeFacts(
+                path: hasNew ? newPath : oldPath, status: status,
+                oldPath: (status == "renamed" || status == "copied") ? oldPath : nil,
+                additions: binary ? nil : adds, deletions: binary ? nil : dels, binary: binary, tooLarge: tooLarge,
+                oldMode: hasOld ? Int64(delta.old_file.mode) : nil, newMode: hasNew ? Int64(delta.new_file.mode) : nil,
+                oldBlob: hasOld ? oidHex(&delta.old_file.id) : nil, newBlob: hasNew ? oidHex(&delta.new_file.id) : nil,
+                similarity: (status == "renamed" || status == "copied") ? Int64(delta.similarity) : nil))
+        }
+        return out
+    }
+
+    static func statusName(_ s: git_delta_t) -> String {
+        switch s {
+        case GIT_DELTA_ADDED: return "added"
+        case GIT_DELTA_DELETED: return "deleted"
+        case GIT_DELTA_MODIFIED: return "modified"
+        case GIT_DELTA_RENAMED: return "renamed"
+        case GIT_DELTA_COPIED: return "copied"
+        case GIT_DELTA_TYPECHANGE: return "typechange"
+        default: return "unknown"
+        }
+    }
+}
