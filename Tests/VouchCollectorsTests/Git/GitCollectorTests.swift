@@ -40,8 +40,10 @@ struct GitCollectorTests {
         ]
         #expect(rows.count == expected.count)
         for (row, e) in zip(rows, expected) {
-            let got: R = (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14])
-            #expect(got == e, "\(e.0)")
+            let got = (0..<15).map { row[$0] as DatabaseValue }.map { $0.isNull ? "nil" : "\($0.storage.value!)" }.joined(separator: "|")
+            let want = [e.0, e.1, e.2, e.3, e.4, "\(e.5)", "\(e.6)", e.7.map { "\($0)" } ?? "nil", "\(e.8)", "\(e.9)", "\(e.10)",
+                        e.11, e.12, e.13, "\(e.14)"].joined(separator: "|")
+            #expect(got == want)
             #expect((row[15] as Int64) == 40 && (row[16] as Int64) == 40 && (row[17] as Int64) == 1)
         }
         // Per-file changes: a rename with its old path, a binary file without line stats.
