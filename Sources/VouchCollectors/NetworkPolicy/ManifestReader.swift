@@ -62,42 +62,47 @@ enum ManifestReader {
     /// block scalar at column 0), keeping each part's first line number.
     static func splitDocuments(_ text: String) -> [(line: Int, text: Substring)] {
         var out: [(Int, Substring)] = []
-        var start = text.startIndex
+        let u = text.utf8
+        var start = u.startIndex
         var startLine = 1
         var lineNo = 1
-        var i = text.startIndex
-        while i < text.endIndex {
-            let lineEnd = text[i...].firstIndex(of: "\n") ?? text.endIndex
-            let line = text[i..<lineEnd]
-            if isMarker(line, "---") || isMarker(line, "...") {
-                if start < i { out.append((startLine, text[start..<i])) }
-                // Content after `--- ` on the same line belongs to the new document.
-                let rest = line.dropFirst(3)
-                if isMarker(line, "---"), !rest.trimmingCharacters(in: .whitespaces).isEmpty,
-                   !rest.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
-                    start = rest.startIndex
+        var i = u.startIndex
+        while i < u.endIndex {
+            let lineEnd = u[i...].firstIndex(of: 10) ?? u.endIndex
+            let first = u[i]
+            if first == 45 || first == 46, let kind = marker(u[i..<lineEnd]) {  // '-' or '.'
+                if start < i { out.append((startLine, Substring(text[start..<i]))) }
+                let rest = text[u.index(i, offsetBy: 3)..<lineEnd].trimmingCharacters(in: .whitespaces)
+                if kind == 45, !rest.isEmpty, !rest.hasPrefix("#") {
+                    // Content after `--- ` on the same line belongs to the new document.
+                    start = u.index(i, offsetBy: 3)
+                    startLine = lineNo
                 } else {
-                    start = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
+                    start = lineEnd < u.endIndex ? u.index(after: lineEnd) : u.endIndex
+                    startLine = lineNo + 1
                 }
-                startLine = isMarker(line, "---") && start < lineEnd ? lineNo : lineNo + 1
             }
             lineNo += 1
-            i = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
+            i = lineEnd < u.endIndex ? u.index(after: lineEnd) : u.endIndex
         }
-        if start < text.endIndex { out.append((startLine, text[start..<text.endIndex])) }
+        if start < u.endIndex { out.append((startLine, Substring(text[start..<u.endIndex]))) }
         return out
     }
 
-    private static func isMarker(_ line: Substring, _ marker: String) -> Bool {
-        guard line.hasPrefix(marker) else { return false }
-        let rest = line.dropFirst(3)
-        return rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "\r"
+    /// `---` or `...` alone (or followed by a blank) at the start of a line: returns the marker byte.
+    private static func marker(_ line: Substring.UTF8View) -> UInt8? {
+        guard line.count >= 3 else { return nil }
+        let b = Array(line.prefix(4))
+        guard b[0] == b[1], b[1] == b[2], b[0] == 45 || b[0] == 46 else { return nil }
+        if b.count == 3 || b[3] == 32 || b[3] == 9 || b[3] == 13 { return b[0] }
+        return nil
     }
 
     /// Parses one chunk; lines in problems are file lines.
     static func parseYAML(_ text: Substring, file: String, firstLine: Int) -> Result<[(Int, JSONValue)], ManifestProblem> {
         do {
-            let parser = try Parser(yaml: String(text), resolver: .basic)
+            // An explicit encoding: the default one reads the whole process environment on every parser.
+            let parser = try Parser(yaml: String(text), resolver: .basic, encoding: .utf8)
             var values: [(Int, JSONValue)] = []
             while let node = try parser.nextRoot() {
                 let line = firstLine + max(0, (node.mark?.line ?? firstContentLine(text) ?? 1) - 1)

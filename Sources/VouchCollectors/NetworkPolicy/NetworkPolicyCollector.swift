@@ -31,6 +31,9 @@ public struct NetworkPolicyCollector: Collector {
             case .success(let text):
                 let (docs, problems) = ManifestReader.documents(text: text, file: file.relative)
                 for p in problems { try state.problem(p) }
+                // The raw file is the artifact, unless it also holds a Secret: then each policy object alone is.
+                state.fileBlob = docs.contains { ReadState.holdsSecret($0.value) } ? nil
+                    : try sink.storeBlob(Data(request.redactor.scrub(text).utf8))
                 for doc in docs { try state.document(doc, policies: &policies, summary: &summary) }
             }
         }
@@ -61,6 +64,24 @@ private struct ReadState {
     let sink: CaptureSink
     let redactor: Redactor
     let defaultNamespace: String
+    /// The blob of the file being read, when it can be stored whole.
+    var fileBlob: String?
+
+    init(sink: CaptureSink, redactor: Redactor, defaultNamespace: String) {
+        self.sink = sink
+        self.redactor = redactor
+        self.defaultNamespace = defaultNamespace
+    }
+
+    static func holdsSecret(_ v: JSONValue) -> Bool {
+        switch v {
+        case .array(let a): return a.contains(where: holdsSecret)
+        case .object(let o):
+            if o["kind"] == "Secret" { return true }
+            return o["items"].map(holdsSecret) ?? false
+        default: return false
+        }
+    }
 
     func problem(_ p: ManifestProblem) throws {
         let at = p.line > 0 ? "\(p.file):\(p.line)" : p.file
@@ -128,8 +149,7 @@ private struct ReadState {
             try problem(ManifestProblem(file: doc.file, line: doc.line, message: e.message))
             return
         }
-        // The raw artifact: the object alone (a dump may hold other objects, even Secrets, beside it).
-        let blob = try sink.storeBlob(Data(redactor.scrub(object.canonicalText).utf8))
+        let blob = try fileBlob ?? sink.storeBlob(Data(redactor.scrub(object.canonicalText).utf8))
         var data: [String: JSONValue] = [
             "kind": .string(kind), "apiVersion": object["apiVersion"] ?? .null, "name": .string(policy.name),
             "namespace": policy.namespace.map { .string($0) } ?? .null, "clusterwide": .bool(policy.clusterwide),
@@ -142,16 +162,23 @@ private struct ReadState {
         if !policy.warnings.isEmpty { data["warnings"] = .array(policy.warnings.map { .string($0) }) }
         let id = try sink.add(EvidenceItem(kind: "netpol.policy", subject: policy.subjectName, origin: doc.origin,
                                            data: .object(data), blobSHA256: blob))
+        // One prepared statement for every row (the bulk of a large capture); subjects are encoded once per spec.
+        let insert = try sink.db.cachedStatement(sql: """
+            INSERT INTO policy_rule(capture_id, evidence_id, kind, namespace, policy, spec_index, rule_index, direction,
+              action, subject, subject_type, subject_all, peer_type, peer, peer_namespace, peer_world, ports, all_ports,
+              l7, auth, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var subjects: [Int: String] = [:]
         for r in policy.rows {
-            try sink.insertFact("policy_rule", [
-                "evidence_id": id, "kind": kind, "namespace": policy.namespace, "policy": policy.name,
-                "spec_index": r.specIndex, "rule_index": r.ruleIndex, "direction": r.direction, "action": r.action,
-                "subject": r.subject.canonicalText, "subject_type": r.subjectType, "subject_all": r.subjectAll ? 1 : 0,
-                "peer_type": r.peerType, "peer": r.peer.canonicalText, "peer_namespace": r.peerNamespace,
-                "peer_world": r.peerWorld ? 1 : 0, "ports": JSONValue.array(r.ports).canonicalText,
-                "all_ports": PolicyPorts.isAll(r.ports) ? 1 : 0, "l7": r.l7?.canonicalText, "auth": r.auth,
-                "origin": doc.origin,
-            ])
+            let subject = subjects[r.specIndex] ?? r.subject.canonicalText
+            subjects[r.specIndex] = subject
+            let values: [(any DatabaseValueConvertible)?] = [
+                sink.captureID, id, kind, policy.namespace, policy.name, r.specIndex, r.ruleIndex, r.direction, r.action,
+                subject, r.subjectType, r.subjectAll ? 1 : 0, r.peerType, r.peer.canonicalText, r.peerNamespace,
+                r.peerWorld ? 1 : 0, JSONValue.array(r.ports).canonicalText, PolicyPorts.isAll(r.ports) ? 1 : 0,
+                r.l7?.canonicalText, r.auth, doc.origin,
+            ]
+            try insert.execute(arguments: StatementArguments(values))
         }
         policies.append(policy)
     }
