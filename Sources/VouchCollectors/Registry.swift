@@ -8,6 +8,7 @@ public enum CollectorRegistry {
         RetentionCollector(),
         NixOSCollector(),
         GitCollector(),
+        BPFCollector(),
     ]
 
     public static func collector(for source: String) -> (any Collector)? {

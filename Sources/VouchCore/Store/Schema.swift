@@ -21,6 +21,7 @@ public enum Schema {
         registerEngine2(&m)
         registerNixOS(&m)
         registerGit(&m)
+        registerBPF(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
