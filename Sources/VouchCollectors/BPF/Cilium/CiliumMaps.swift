@@ -82,7 +82,7 @@ public enum CiliumMaps {
         withUnsafeMutableBytes(of: &addr) { for i in 0..<16 { $0[i] = b[o + i] } }
         var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(AF_INET6, &addr, &buf, socklen_t(buf.count)) != nil else { return Hex.encode(b[o..<(o + 16)]) }
-        return String(cString: buf)
+        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func mac(_ b: [UInt8], _ o: Int) -> String { b[o..<(o + 6)].map { String(format: "%02x", $0) }.joined(separator: ":") }
