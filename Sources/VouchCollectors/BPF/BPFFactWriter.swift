@@ -79,8 +79,8 @@ struct BPFFactWriter {
                 summary.sha256 = contents.sha256(order: order)
             } else {
                 // The raw artifact of a map is its canonical content stream; its SHA-256 is the content hash.
-                let chunks = contents.chunks(order: order)
-                let blob = try sink.storeBlob(streaming: { chunks.next() ?? Data() })
+                let chunks = ChunkSource(contents.chunks(order: order))
+                let blob = try sink.storeBlob(streaming: { chunks.next() })
                 summary.sha256 = blob.sha256
                 summary.blob = blob.sha256
             }
@@ -158,4 +158,14 @@ struct BPFFactWriter {
     static func pinnedText(_ paths: [String]) -> String? {
         paths.isEmpty ? nil : JSONValue.array(paths.map(JSONValue.string)).canonicalText
     }
+}
+
+/// Hands the content stream to the blob writer's reader thread.
+///
+/// `@unchecked Sendable`: the sink calls the reader from one thread at a time, and the
+/// contents it reads are immutable until `storeBlob` returns.
+private final class ChunkSource: @unchecked Sendable {
+    private var iterator: AnyIterator<Data>
+    init(_ iterator: AnyIterator<Data>) { self.iterator = iterator }
+    func next() -> Data { iterator.next() ?? Data() }
 }
