@@ -29,6 +29,25 @@ import VouchTestSupport
         #expect(try run(c, sources: ["talos": "partial"], expect: ["thing": "error"]).isEmpty)
     }
 
+    @Test func evidenceOlderThanTheProfileAllowsIsAnError() throws {
+        let dir = try TestSupport.makeTempDir("vouch-runner")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try EvidenceStore(path: dir.appendingPathComponent("s.db").path)
+        let c = check(sources: ["talos"], sql: alwaysPass)
+        var settings = ProfileSettings()
+        settings.maxEvidenceAge = 8 * 86_400
+        let collected = Timestamp.parse("2026-01-01T00:00:00.000Z")!
+        let sources = ["talos": SourceState(status: .ok, errorCount: 0, collectedAt: Timestamp.string(collected))]
+        let rows = try store.pool.read { db -> ([CheckOutcome], [CheckOutcome]) in
+            let fresh = RunContext(captureID: 1, evaluationID: 1, now: collected.addingTimeInterval(86_400), settings: settings, sources: sources)
+            let stale = RunContext(captureID: 1, evaluationID: 1, now: collected.addingTimeInterval(9 * 86_400), settings: settings, sources: sources)
+            return (try CheckRunner.run(c, in: db, context: fresh), try CheckRunner.run(c, in: db, context: stale))
+        }
+        #expect(rows.0.map(\.status) == ["pass"])
+        #expect(rows.1.map(\.status) == ["error"])
+        #expect(rows.1.first?.reason.contains("older than the profile's max_evidence_age") == true)
+    }
+
     @Test func inputsAreBoundNotSpliced() throws {
         let hostile = "x'; DROP TABLE capture; --"
         let c = check(sources: ["store"], sql: "SELECT :label AS resource, 'pass' AS status, 'n=' || :n AS reason FROM capture WHERE id = :capture_id",
