@@ -36,8 +36,12 @@ PY
 )\" > /dev/null"
 python3 - "$DB" <<'PY'
 import json, sqlite3, sys
-r = {x["command"]: x["mean"] for x in json.load(open("bench/out/evaluate.json"))["results"]}
+res = {x["command"]: x for x in json.load(open("bench/out/evaluate.json"))["results"]}
+r = {k: v["mean"] for k, v in res.items()}
 ev = r["evaluate (checks only)"]; ref = r["sqlite3 count(*) of every fact table"]
+cpu = res["evaluate (checks only)"]["user"] + res["evaluate (checks only)"]["system"]
+import os
+print(f"evaluate CPU time (user+sys) {cpu:.3f} s; load average during the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 db = sqlite3.connect(sys.argv[1])
 last = db.execute("SELECT max(id) FROM evaluation").fetchone()[0]
 total, n, worst = db.execute("SELECT sum(duration_ms), count(*), max(duration_ms) FROM evaluation_check WHERE evaluation_id = ?", (last,)).fetchone()
@@ -46,4 +50,4 @@ print(f"evaluate: {ev:.3f} s wall for {n} checks (target < 2 s); the checks' own
 print(f"ratio evaluate / a full count(*) scan of every fact table = {ev / ref:.2f}")
 PY
 /usr/bin/time -f "%M" -o "$W/rss" "$VOUCH" evaluate --store "$DB" --no-verify > /dev/null || true
-echo "peak RSS evaluate: $(( $(cat "$W/rss") / 1024 )) MB"
+echo "peak RSS evaluate: $(( $(tail -1 "$W/rss") / 1024 )) MB"
