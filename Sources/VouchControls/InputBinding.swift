@@ -7,8 +7,8 @@ import VouchCore
 /// Every check can use `:capture_id`, `:evaluation_id`, `:now` (ISO 8601 UTC text) and `:now_epoch`.
 /// Each input `x` binds `:x`; a duration also binds `:x_cutoff` (the time `now - x`, same text form
 /// as stored times, so plain comparison works in SQLite and PostgreSQL) and `:x_cutoff_epoch`;
-/// a list binds `:x` as `,a,b,c,` so `:x LIKE '%,' || name || ',%'` tests membership portably,
-/// and `:x_text` as `a, b, c` for messages.
+/// a list binds `:x` as `,a,b,c,` so `:x LIKE '%,' || name || ',%'` tests membership portably.
+/// Lists and durations also bind `:x_text`, the value as people read it (`a, b, c`; `400d`).
 public enum InputBinding {
     public static let builtins = ["capture_id", "evaluation_id", "now", "now_epoch"]
 
@@ -66,6 +66,7 @@ public enum InputBinding {
             case .success(let dv):
                 out[input.name] = dv
                 if input.kind == .duration, let secs = Int64.fromDatabaseValue(dv) {
+                    out[input.name + "_text"] = (value.stringValue ?? "\(secs)s").databaseValue
                     let cutoff = now.addingTimeInterval(-Double(secs))
                     out[input.name + "_cutoff"] = Timestamp.string(cutoff).databaseValue
                     out[input.name + "_cutoff_epoch"] = Int64(cutoff.timeIntervalSince1970).databaseValue
@@ -85,7 +86,7 @@ public enum InputBinding {
         for i in check.inputs {
             names.insert(i.name)
             if i.kind == .duration { names.insert(i.name + "_cutoff"); names.insert(i.name + "_cutoff_epoch") }
-            if i.kind == .list { names.insert(i.name + "_text") }
+            if i.kind == .list || i.kind == .duration { names.insert(i.name + "_text") }
         }
         return names
     }
