@@ -43,7 +43,7 @@ extension Vouch {
                 print("  checks: \(catalog.checks.count) run, results: \(checkCounts)")
                 let controlCounts = ControlStatus.allCases.map { "\(s.count($0)) \($0.rawValue)" }.joined(separator: ", ")
                 print("  controls: \(controlCounts)")
-                let findings = s.checks.filter { $0.status == "fail" || $0.status == "error" }
+                let findings = s.checks.filter { $0.status == "fail" } + s.checks.filter { $0.status == "error" }
                 for r in findings.prefix(limit) {
                     print("  \(r.status.uppercased())  \(r.checkID)  \(r.resource): \(r.reason)")
                 }
