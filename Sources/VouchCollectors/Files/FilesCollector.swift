@@ -62,7 +62,7 @@ public struct FilesCollector: Collector {
     }
 
     private func record(_ e: WalkEntry, root: [UInt8], sink: CaptureSink, request: CollectRequest,
-                        previous: [String: (id: Int64, data: String, blobSHA256: String?)], previousStart: Int64?) throws {
+                        previous: [String: CaptureSink.PreviousItem], previousStart: Int64?) throws {
         let subject = SafeText.from(bytes: e.relative)
         let origin = SafeText.from(bytes: e.path)
         var data: [String: JSONValue] = [
@@ -101,7 +101,7 @@ public struct FilesCollector: Collector {
     }
 
     private func recordFile(_ e: WalkEntry, data base: [String: JSONValue], subject: String, origin: String, sink: CaptureSink,
-                            request: CollectRequest, previous: [String: (id: Int64, data: String, blobSHA256: String?)],
+                            request: CollectRequest, previous: [String: CaptureSink.PreviousItem],
                             previousStart: Int64?) throws {
         var data = base
         data["type"] = "file"
@@ -111,17 +111,18 @@ public struct FilesCollector: Collector {
         let mtimeNS = Int64(e.st.st_mtim.tv_sec) * 1_000_000_000 + Int64(e.st.st_mtim.tv_nsec)
         data["mtime_ns"] = .int(mtimeNS)
         // Unchanged since the previous capture (and not modified during it): reuse its hash and blob.
-        if let prev = previous[subject], let prevStart = previousStart, mtimeNS < prevStart,
-           let old = try? JSONValue.parse(prev.data), let blob = prev.blobSHA256, try sink.blobExists(blob)
+        // The rebuilt metadata, with the recorded hash, must match the recorded item byte for byte.
+        if let prev = previous[subject], let prevStart = previousStart, mtimeNS < prevStart, let blob = prev.blobSHA256,
+           let sha = Self.field("sha256", in: prev.data), try sink.blobExists(blob)
         {
-            var same = true
-            for k in ["size", "inode", "ctime_ns", "mtime_ns", "mode", "uid", "gid"] where old[k] != data[k] { same = false }
-            if same, let sha = old["sha256"] {
-                data["sha256"] = sha
-                if let r = old["redacted"] { data["redacted"] = r }
-                try sink.add(EvidenceItem(kind: "file", subject: subject, origin: origin, data: .object(data), blobSHA256: blob))
+            data["sha256"] = .string(sha)
+            if prev.data.contains("\"redacted\":true") { data["redacted"] = true }
+            if JSONValue.object(data).canonicalText == prev.data {
+                sink.reuse(prev, subject: subject)
                 return
             }
+            data["sha256"] = nil
+            data["redacted"] = nil
         }
         let fd = open(cPath(e.path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
@@ -183,6 +184,14 @@ public struct FilesCollector: Collector {
             data["sha256"] = .string(sha)
             try sink.add(EvidenceItem(kind: "file", subject: subject, origin: origin, data: .object(data), blobSHA256: sha))
         }
+    }
+
+    /// A string field of canonical JSON text, without parsing the whole document.
+    static func field(_ name: String, in json: String) -> String? {
+        guard let r = json.range(of: "\"\(name)\":\"") else { return nil }
+        let rest = json[r.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end])
     }
 
     struct FileReadError: Error { var reason: String }

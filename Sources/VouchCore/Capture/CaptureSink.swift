@@ -138,18 +138,32 @@ public final class CaptureSink {
             """, arguments: [source, target, captureID])
     }
 
+    /// An item of an earlier capture, as `previousItems` returns it.
+    public struct PreviousItem: Sendable {
+        public var id: Int64
+        public var data: String
+        public var blobSHA256: String?
+        public var sha256: String
+        public var kind: String
+    }
+
+    /// Adds an item of an earlier capture unchanged (the caller rebuilt its data and found it identical).
+    public func reuse(_ item: PreviousItem, subject: String) {
+        members.append((item.id, item.kind, subject, item.sha256))
+    }
+
     /// The items of this source and target in the newest earlier capture, by subject.
-    public func previousItems(kind: String? = nil) throws -> [String: (id: Int64, data: String, blobSHA256: String?)] {
+    public func previousItems(kind: String? = nil) throws -> [String: PreviousItem] {
         guard let prev = try previousCaptureID() else { return [:] }
-        var out: [String: (Int64, String, String?)] = [:]
+        var out: [String: PreviousItem] = [:]
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT i.id, i.subject, i.data, i.blob_sha256, i.kind FROM capture_source cs
+            SELECT i.id, i.subject, i.data, i.blob_sha256, i.kind, i.sha256 FROM capture_source cs
             JOIN item_set_member m ON m.set_id = cs.set_id JOIN item i ON i.id = m.item_id
             WHERE cs.capture_id = ? AND cs.source = ? AND cs.target = ?
             """, arguments: [prev, source, target])
         while let r = try rows.next() {
             if let kind, (r[4] as String) != kind { continue }
-            out[r[1]] = (r[0], r[2], r[3])
+            out[r[1]] = PreviousItem(id: r[0], data: r[2], blobSHA256: r[3], sha256: r[5], kind: r[4])
         }
         return out
     }
