@@ -9,6 +9,7 @@ public enum CollectorRegistry {
         NixOSCollector(),
         GitCollector(),
         BPFCollector(),
+        TalosCollector(),
     ]
 
     public static func collector(for source: String) -> (any Collector)? {

@@ -22,6 +22,7 @@ public enum Schema {
         registerNixOS(&m)
         registerGit(&m)
         registerBPF(&m)
+        registerTalos(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 

@@ -1,0 +1,73 @@
+import Foundation
+import VouchCore
+
+/// The `talos` source: Talos machine configs as declared (files, talosctl output, patches) and,
+/// when the profile names nodes and `talosctl` is installed, as the nodes report them.
+///
+/// Each node config becomes one `talos.machineconfig` item (its redacted YAML as the blob), every
+/// setting a `talos_setting` row, its normalized security posture a `talos_node` row; patches become
+/// `talos.patch` items and `talos_patch` rows. A file that cannot be read becomes an error item
+/// naming the file and line; the others still land.
+public struct TalosCollector: Collector {
+    public let source = "talos"
+    public let targetSyntax = "FILE_OR_DIR"
+    public let summary = "Talos machine configs (v1alpha1 and multi-document), talosctl output, patches; live nodes via talosctl"
+
+    /// Files above this size are refused unread (`max_file_bytes` in the profile changes it).
+    static let defaultMaxFileBytes: Int64 = 16 << 20
+    /// The most values one file may expand to through YAML aliases (`max_values`).
+    static let defaultMaxValues = 1_000_000
+    /// File name endings read when the target is a folder (a named file is always read).
+    static let extensions: Set<String> = ["yaml", "yml", "json", "patch", "talosconfig"]
+
+    public init() {}
+
+    public func collect(_ request: CollectRequest, into sink: CaptureSink) throws {
+        let recorder = try TalosRecorder(sink: sink, request: request,
+                                         maxFileBytes: request.intOption("max_file_bytes") ?? Self.defaultMaxFileBytes,
+                                         maxValues: Int(request.intOption("max_values") ?? Int64(Self.defaultMaxValues)))
+        let nodes = request.stringList("nodes")
+        let url = request.targetURL
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+        if !exists {
+            // `target: live` (or any absent path) with nodes named: only the live nodes are read.
+            guard !nodes.isEmpty, request.target == "live" else {
+                throw CollectError.sourceFailed(source: source, target: request.target,
+                                                reason: "no such file or folder; give a Talos config file or a folder of them "
+                                                    + "(or `target: live` with `nodes:` to read live nodes only)")
+            }
+        } else if isDir.boolValue {
+            let files = try Self.configFiles(in: url)
+            for (i, file) in files.enumerated() {
+                try recorder.recordFile(file.url, display: file.relative)
+                if (i + 1) % 200 == 0 { request.progress("talos: \(i + 1)/\(files.count) files") }
+            }
+            try recorder.recordScanSummary(root: request.target, fileCount: files.count)
+        } else {
+            try recorder.recordFile(url, display: url.lastPathComponent, named: true)
+        }
+        if !nodes.isEmpty {
+            try TalosctlLive(request: request, recorder: recorder).collect(nodes: nodes)
+        }
+    }
+
+    /// The candidate files under a folder, sorted; hidden folders (`.git`) and links are skipped.
+    public static func configFiles(in root: URL) throws -> [(url: URL, relative: String)] {
+        guard let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey],
+                                                     options: [.skipsHiddenFiles]) else {
+            throw CollectError.sourceFailed(source: "talos", target: root.path, reason: "the folder cannot be listed; check its permissions")
+        }
+        var out: [(URL, String)] = []
+        let rootPath = root.standardizedFileURL.path
+        for case let url as URL in e {
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+            guard values?.isRegularFile == true, values?.isSymbolicLink != true else { continue }
+            guard extensions.contains(url.pathExtension.lowercased()) else { continue }
+            var rel = url.standardizedFileURL.path
+            if rel.hasPrefix(rootPath + "/") { rel = String(rel.dropFirst(rootPath.count + 1)) }
+            out.append((url, rel))
+        }
+        return out.sorted { $0.1 < $1.1 }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import VouchCore
+import Yams
+
+/// What a Talos file turned out to be, judged from its content (not its name).
+enum TalosFileKind: Equatable {
+    case config
+    case talosctlYAML
+    case talosctlJSON
+    case jsonPatch
+    case strategicPatch
+    case talconfig
+    case unrecognized(String)
+}
+
+/// Writes one `talos` source run into the capture: reads and classifies files, then hands each to
+/// the config, talosctl or patch recorder.
+final class TalosRecorder {
+    let sink: CaptureSink
+    let request: CollectRequest
+    let maxFileBytes: Int64
+    let maxValues: Int
+    private(set) var skipped: [String] = []
+    private(set) var recordedConfigs = 0
+    private(set) var recordedPatches = 0
+    private let settingInsert: Statement
+    private let patchInsert: Statement
+
+    init(sink: CaptureSink, request: CollectRequest, maxFileBytes: Int64, maxValues: Int) throws {
+        self.sink = sink
+        self.request = request
+        self.maxFileBytes = maxFileBytes
+        self.maxValues = maxValues
+        settingInsert = try sink.db.makeStatement(sql: """
+            INSERT INTO talos_setting(capture_id, evidence_id, node, file, source_type, document, path, value, raw, secret, encrypted, line)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        patchInsert = try sink.db.makeStatement(sql: """
+            INSERT INTO talos_patch(capture_id, evidence_id, file, scope, patch_index, patch_type, op, document, path, value, secret, encrypted)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// Reads one file. `named`: the user named this file, so content that is not Talos is an error.
+    func recordFile(_ url: URL, display: String, named: Bool = false) throws {
+        let text: String
+        do {
+            let data = try TalosYAML.readFile(url, display: display, limit: maxFileBytes)
+            text = try TalosYAML.decode(data, display: display)
+        } catch let e as TalosInputError {
+            try sink.addError(subject: display, origin: url.path, message: e.errorDescription ?? "\(e)")
+            return
+        }
+        try recordText(text, display: display, origin: url.path, named: named)
+    }
+
+    /// Classifies and records a file's text.
+    func recordText(_ text: String, display: String, origin: String, named: Bool) throws {
+        let first = text.first(where: { !$0.isWhitespace })
+        if first == "{" {
+            do {
+                let objects = try TalosctlOutput.splitJSONStream(text, display: display)
+                if objects.contains(where: { $0.value["metadata"] != nil }) {
+                    try TalosctlOutput(recorder: self).recordJSON(objects, display: display, origin: origin, sourceType: "declared")
+                    return
+                }
+            } catch let e as TalosInputError where text.contains("\"metadata\"") {
+                // A broken talosctl -o json capture: say so, rather than reporting it as broken YAML.
+                try sink.addError(subject: display, origin: origin, message: e.errorDescription ?? "\(e)")
+                return
+            } catch {
+                // Not a talosctl stream: read it as YAML below (JSON is YAML).
+            }
+        }
+        let parsed = TalosYAML.documents(text, display: display)
+        let docs = parsed.compactMap { try? $0.get() }
+        let errors = parsed.compactMap { r -> TalosInputError? in if case .failure(let e) = r { return e }; return nil }
+        let kind = Self.classify(docs.compactMap(\.root), text: text)
+        switch kind {
+        case .config:
+            try recordConfig(ConfigInput(documents: docs, errors: errors, file: display, origin: origin, sourceType: "declared",
+                                         fallbackNode: display))
+        case .talosctlYAML:
+            for e in errors { try sink.addError(subject: display, origin: origin, message: e.errorDescription ?? "\(e)") }
+            try TalosctlOutput(recorder: self).recordYAML(docs, display: display, origin: origin, sourceType: "declared")
+        case .jsonPatch, .strategicPatch, .talconfig:
+            for e in errors { try sink.addError(subject: display, origin: origin, message: e.errorDescription ?? "\(e)") }
+            try TalosPatches(recorder: self).record(docs, kind: kind, text: text, display: display, origin: origin)
+        case .talosctlJSON:
+            break
+        case .unrecognized(let why):
+            if !errors.isEmpty {
+                for e in errors { try sink.addError(subject: display, origin: origin, message: e.errorDescription ?? "\(e)") }
+            } else if named {
+                try sink.addError(subject: display, origin: origin,
+                                  message: "\(display): not a Talos machine config, talosctl output or patch (\(why)); "
+                                      + "point the talos source at a config such as controlplane.yaml")
+            } else {
+                skipped.append(display)
+            }
+        }
+    }
+
+    /// Decides what a stream of YAML documents is.
+    static func classify(_ roots: [Node], text: String) -> TalosFileKind {
+        guard let firstRoot = roots.first else { return .unrecognized("no YAML document in it") }
+        if case .sequence(let seq) = firstRoot {
+            let ops = seq.allSatisfy { $0.mapping?["op"] != nil && $0.mapping?["path"] != nil }
+            return ops && !seq.isEmpty ? .jsonPatch : .unrecognized("a YAML list that is not a JSON patch")
+        }
+        let maps = roots.compactMap(\.mapping)
+        if maps.contains(where: { $0["metadata"]?.mapping != nil && $0["spec"] != nil }) { return .talosctlYAML }
+        if let m = maps.first, m["clusterName"] != nil, m["nodes"] != nil { return .talconfig }
+        let hasV1Config = maps.contains { m in
+            m["version"]?.string == "v1alpha1" && m["machine"]?.mapping?["type"] != nil
+        }
+        if hasV1Config && !text.contains("$patch") { return .config }
+        let talosShaped = maps.contains { m in
+            m["version"] != nil || m["machine"] != nil || m["cluster"] != nil || (m["apiVersion"] != nil && m["kind"] != nil)
+        }
+        return talosShaped ? .strategicPatch : .unrecognized("no `version: v1alpha1`, `machine:`, `cluster:` or `kind:` document")
+    }
+
+    /// One summary item per folder: how many files were read and which were not Talos files.
+    func recordScanSummary(root: String, fileCount: Int) throws {
+        let data: JSONValue = [
+            "files": .int(Int64(fileCount)), "configs": .int(Int64(recordedConfigs)), "patches": .int(Int64(recordedPatches)),
+            "skipped": .array(skipped.prefix(1000).map { .string($0) }), "skipped_count": .int(Int64(skipped.count)),
+        ]
+        try sink.add(EvidenceItem(kind: "talos.scan", subject: root, origin: request.targetURL.path, data: data))
+    }
+
+    // MARK: - Fact rows
+
+    func insertSetting(_ s: FlatSetting, evidenceID: Int64, node: String, file: String, sourceType: String) throws {
+        try settingInsert.execute(arguments: [sink.captureID, evidenceID, node, file, sourceType, s.document, s.path,
+                                              s.value.canonicalText, s.raw, s.secret ? 1 : 0, s.encrypted ? 1 : 0, s.line])
+    }
+
+    func insertPatch(evidenceID: Int64, file: String, scope: String, index: Int, type: String, op: String,
+                     document: String, path: String, value: String?, secret: Bool, encrypted: Bool) throws {
+        try patchInsert.execute(arguments: [sink.captureID, evidenceID, file, scope, index, type, op, document, path, value,
+                                            secret ? 1 : 0, encrypted ? 1 : 0])
+    }
+
+    /// The value budget for a file: without aliases a YAML text cannot hold more values than twice its
+    /// bytes, so anything beyond that (or beyond `max_values`) is alias expansion, and is stopped.
+    func valueLimit(bytes: Int) -> Int { min(maxValues, max(10_000, 2 * bytes)) }
+
+    func notePatchFile() { recordedPatches += 1 }
+    func noteConfig() { recordedConfigs += 1 }
+}
