@@ -46,8 +46,21 @@ enum ManifestReader {
                 }
             }
         }
-        for chunk in splitDocuments(text) {
-            switch parseYAML(chunk.text, file: file, firstLine: chunk.line) {
+        let chunks = splitDocuments(text)
+        var results = [Result<[(Int, JSONValue)], ManifestProblem>?](repeating: nil, count: chunks.count)
+        if chunks.count >= 64 {
+            // Documents parse independently: a big multi-document file uses every core.
+            results.withUnsafeMutableBufferPointer { buffer in
+                nonisolated(unsafe) let out = buffer
+                DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+                    out[i] = parseYAML(chunks[i].text, file: file, firstLine: chunks[i].line)
+                }
+            }
+        } else {
+            for (i, chunk) in chunks.enumerated() { results[i] = parseYAML(chunk.text, file: file, firstLine: chunk.line) }
+        }
+        for (chunk, result) in zip(chunks, results) {
+            switch result! {
             case .success(let values):
                 for (line, v) in values where v != .null {
                     docs.append(ManifestDocument(file: file, line: line, value: v, text: chunk.text))

@@ -44,6 +44,27 @@ import VouchTestSupport
         #expect(origins == ["multi.yaml:20"])
     }
 
+    @Test func largeMultiDocumentFileParsedInParallelKeepsOrderAndLines() throws {
+        // 120 documents (parsed concurrently); documents 40 and 90 are broken.
+        var docs: [String] = []
+        for i in 0..<120 {
+            docs.append(i == 40 || i == 90
+                ? "kind: NetworkPolicy\nmetadata: {name: [broken\nspec: {}"
+                : "kind: NetworkPolicy\nmetadata: {name: p\(i), namespace: n}\nspec: {podSelector: {}, ingress: [{}]}")
+        }
+        let h = try CollectHarness(source: "netpol", files: ["many.yaml": docs.joined(separator: "\n---\n")])
+        let errors = try h.errors()
+        #expect(errors.count == 2)
+        // Document i starts on line 4 * i + 1.
+        #expect(errors.contains { $0.hasPrefix("many.yaml:162:") || $0.hasPrefix("many.yaml:163:") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("many.yaml:362:") || $0.hasPrefix("many.yaml:363:") }, "\(errors)")
+        let subjects = try h.items(kind: "netpol.policy")
+        #expect(subjects.count == 118)
+        #expect(subjects.prefix(3) == ["NetworkPolicy/n/p0", "NetworkPolicy/n/p1", "NetworkPolicy/n/p2"])
+        let origins = try h.rows("SELECT origin FROM policy_rule WHERE policy = 'p119'").map { $0[0] as String }
+        #expect(origins == ["many.yaml:477"])
+    }
+
     @Test func kubectlJSONListKeepsPoliciesAndSkipsOtherKindsWithoutStoringThem() throws {
         let json = """
             {"apiVersion": "v1", "kind": "List", "items": [
