@@ -93,9 +93,12 @@ final class RunLoop: @unchecked Sendable {
         }
         let duration = Date().timeIntervalSince(startedAt)
         for (r, s) in zip(requests, outcome.sources) where skipped[SourceBackoff.key(r)] == nil {
-            backoff.record(r, failed: s.status == "error" ? (s.message ?? "the source could not be read") : nil, cycle: cycle)
+            let prefix = "source \(SourceBackoff.key(r)) failed: "
+            let message = s.message.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 } ?? "the source could not be read"
+            backoff.record(r, failed: s.status == "error" ? message : nil, cycle: cycle)
         }
         var line = "cycle \(cycle): capture \(outcome.captureID) sealed, \(outcome.itemCount) items, \(outcome.errorCount) errors in \(DurationText.format(duration))"
+        if !skipped.isEmpty { line += "; backing off: \(skipped.keys.sorted().joined(separator: ", "))" }
         do {
             if let evaluation {
                 let s = try evaluation.evaluate(store, captureID: outcome.captureID)

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 
-/// The items of one capture, keyed for matching: light rows only (ids and hashes), so
-/// two captures of 100,000 items compare in memory and only changed items are read in full.
+/// The items of one capture, sorted for matching: light rows only (ids and hashes), so two
+/// captures of 100,000 items compare in one merge pass and only changed items are read in full.
 struct ItemSnapshot {
     struct Entry {
         var source: String
@@ -10,18 +10,20 @@ struct ItemSnapshot {
         var kind: String
         var subject: String
         var itemID: Int64
-        var sha256: String
+        /// The item hash; only read when the other capture is in another store (ids differ there).
+        var sha256: String?
     }
+    /// Sorted by kind, subject, target (SQLite's BINARY order: UTF-8 bytes), then source order.
     var entries: [Entry] = []
 
-    static func load(_ db: Database, captureID: Int64) throws -> ItemSnapshot {
+    static func load(_ db: Database, captureID: Int64, hashes: Bool) throws -> ItemSnapshot {
         var s = ItemSnapshot()
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT cs.source, cs.target, m.kind, m.subject, m.item_id, i.sha256
+            SELECT cs.source, cs.target, m.kind, m.subject, m.item_id, \(hashes ? "(SELECT i.sha256 FROM item i WHERE i.id = m.item_id)" : "NULL")
             FROM capture_source cs
             JOIN item_set_member m ON m.set_id = cs.set_id
-            JOIN item i ON i.id = m.item_id
-            WHERE cs.capture_id = ? ORDER BY cs.seq, m.seq
+            WHERE cs.capture_id = ?
+            ORDER BY m.kind, m.subject, cs.target, cs.seq, m.seq
             """, arguments: [captureID])
         while let r = try rows.next() {
             s.entries.append(Entry(source: r[0], target: r[1], kind: r[2], subject: r[3], itemID: r[4], sha256: r[5]))
@@ -29,32 +31,52 @@ struct ItemSnapshot {
         return s
     }
 
-    /// Matching keys: (kind, subject) when it is unique on both sides; otherwise also the
-    /// target and the occurrence, so the same path under two folders still pairs up.
-    static func keys(_ old: ItemSnapshot, _ new: ItemSnapshot) -> (old: [String: Int], new: [String: Int]) {
-        func base(_ e: Entry) -> String { e.kind + "\u{0}" + e.subject }
-        var counts: [String: Int] = [:]
-        for e in old.entries { counts[base(e), default: 0] += 1 }
-        var newCounts: [String: Int] = [:]
-        for e in new.entries { newCounts[base(e), default: 0] += 1 }
-        func index(_ s: ItemSnapshot) -> [String: Int] {
-            var out: [String: Int] = [:]
-            out.reserveCapacity(s.entries.count)
-            var occurrence: [String: Int] = [:]
-            for (i, e) in s.entries.enumerated() {
-                let b = base(e)
-                if counts[b, default: 0] <= 1 && newCounts[b, default: 0] <= 1 {
-                    out[b] = i
-                } else {
-                    let withTarget = b + "\u{0}" + e.target
-                    let n = occurrence[withTarget, default: 0]
-                    occurrence[withTarget] = n + 1
-                    out[withTarget + "\u{0}\(n)"] = i
+    /// Byte-wise order of (kind, subject), the order SQLite sorted by.
+    static func compare(_ a: Entry, _ b: Entry) -> Int {
+        let k = bytewise(a.kind, b.kind)
+        return k != 0 ? k : bytewise(a.subject, b.subject)
+    }
+
+    static func bytewise(_ a: String, _ b: String) -> Int {
+        if a == b { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+    }
+
+    /// Pairs the entries of two sorted snapshots by (kind, subject). Where a kind and subject occur
+    /// more than once on a side, they pair by target, then in order, so one path under two folders
+    /// still pairs up. Returns (old index?, new index?) for every entry of either side.
+    static func match(_ old: ItemSnapshot, _ new: ItemSnapshot) -> [(Int?, Int?)] {
+        var out: [(Int?, Int?)] = []
+        out.reserveCapacity(max(old.entries.count, new.entries.count))
+        var i = 0, j = 0
+        let a = old.entries, b = new.entries
+        while i < a.count || j < b.count {
+            if j >= b.count { out.append((i, nil)); i += 1; continue }
+            if i >= a.count { out.append((nil, j)); j += 1; continue }
+            let c = compare(a[i], b[j])
+            if c < 0 { out.append((i, nil)); i += 1; continue }
+            if c > 0 { out.append((nil, j)); j += 1; continue }
+            // Equal keys: the common case is one entry on each side.
+            var i2 = i + 1, j2 = j + 1
+            while i2 < a.count, compare(a[i2], a[i]) == 0 { i2 += 1 }
+            while j2 < b.count, compare(b[j2], b[j]) == 0 { j2 += 1 }
+            if i2 - i == 1, j2 - j == 1 {
+                out.append((i, j))
+            } else {
+                var unmatched = Array(j..<j2)
+                for x in i..<i2 {
+                    if let k = unmatched.firstIndex(where: { b[$0].target == a[x].target }) {
+                        out.append((x, unmatched.remove(at: k)))
+                    } else {
+                        out.append((x, nil))
+                    }
                 }
+                for y in unmatched { out.append((nil, y)) }
             }
-            return out
+            i = i2
+            j = j2
         }
-        return (index(old), index(new))
+        return out
     }
 }
 
@@ -86,17 +108,21 @@ struct ItemContent {
 enum ItemDrift {
     static func compare(old oldDB: Database, oldCapture: Int64, new newDB: Database, newCapture: Int64,
                         sameStore: Bool, ignore: [DriftIgnore]) throws -> [ItemChange] {
-        let old = try ItemSnapshot.load(oldDB, captureID: oldCapture)
-        let new = try ItemSnapshot.load(newDB, captureID: newCapture)
-        let (oldKeys, newKeys) = ItemSnapshot.keys(old, new)
+        let old = try ItemSnapshot.load(oldDB, captureID: oldCapture, hashes: !sameStore)
+        let new = try ItemSnapshot.load(newDB, captureID: newCapture, hashes: !sameStore)
         var added: [Int] = [], removed: [Int] = [], candidates: [(Int, Int)] = []
-        for (key, ni) in newKeys {
-            guard let oi = oldKeys[key] else { added.append(ni); continue }
-            let a = old.entries[oi], b = new.entries[ni]
-            if a.sha256 == b.sha256 || (sameStore && a.itemID == b.itemID) { continue }
-            candidates.append((oi, ni))
+        for pair in ItemSnapshot.match(old, new) {
+            switch pair {
+            case (let oi?, let ni?):
+                let a = old.entries[oi], b = new.entries[ni]
+                // Items are content-addressed: one store gives identical items one id; across stores the hash says it.
+                if sameStore ? a.itemID == b.itemID : a.sha256 == b.sha256 { continue }
+                candidates.append((oi, ni))
+            case (let oi?, nil): removed.append(oi)
+            case (nil, let ni?): added.append(ni)
+            case (nil, nil): continue
+            }
         }
-        for (key, oi) in oldKeys where newKeys[key] == nil { removed.append(oi) }
         // Only these items are read in full: changed candidates, and added/removed ones for their origin.
         let oldContent = try ItemContent.load(oldDB, ids: (candidates.map(\.0) + removed).map { old.entries[$0].itemID })
         let newContent = try ItemContent.load(newDB, ids: (candidates.map(\.1) + added).map { new.entries[$0].itemID })

@@ -14,11 +14,13 @@ enum TalosDrift {
         guard try db.tableExists("talos_setting") else { return [] }
         let columns = Set(try db.columns(in: "talos_setting").map(\.name))
         guard columns.isSuperset(of: ["node", "document", "path", "value", "evidence_id"]) else { return [] }
-        // Which side a row is on: the collector's source_type when it records one, else the
-        // item's origin (a live dump's origin is the talosctl command line).
+        // Which side a row is on. Running: what talosctl read from the node, live (source_type 'live',
+        // or an origin that is the talosctl command) or recorded to a file (a talosctl resource dump:
+        // its item names the `talosctl_node`). Declared: config files. Patches and the rest: neither.
+        let dump = "(i.origin LIKE 'talosctl %' OR i.data LIKE '%\"talosctl_node\":%')"
         let side = columns.contains("source_type")
-            ? "CASE WHEN t.source_type = 'live' THEN 'live' WHEN t.source_type = 'declared' THEN 'declared' ELSE 'other' END"
-            : "CASE WHEN i.origin LIKE 'talosctl %' THEN 'live' ELSE 'declared' END"
+            ? "CASE WHEN t.source_type = 'live' OR (t.source_type = 'declared' AND \(dump)) THEN 'live' WHEN t.source_type = 'declared' THEN 'declared' ELSE 'other' END"
+            : "CASE WHEN \(dump) THEN 'live' ELSE 'declared' END"
         let origin = columns.contains("file") ? "coalesce(NULLIF(t.file, ''), i.origin)" : "i.origin"
         var declared: [String: [String: Setting]] = [:], live: [String: [String: Setting]] = [:]
         let rows = try Row.fetchCursor(db, sql: """

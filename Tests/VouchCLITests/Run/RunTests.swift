@@ -112,6 +112,21 @@ import VouchTestSupport
                 "items only pruned captures held are gone")
     }
 
+    @Test func aFailingSourceBacksOff() throws {
+        let store = try TestSupport.makeTempDir("vouch-run-backoff").appendingPathComponent("v.db")
+        let missing = store.deletingLastPathComponent().appendingPathComponent("no-such-folder").path
+        let r = try TestSupport.vouch(["run", "--every", "200ms", "--cycles", "4", "--no-evaluate", "--store", store.path,
+                                       "--source", "files=\(missing)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Failures in cycles 1 and 2; cycle 3 is skipped (recorded as an error item saying so); cycle 4 tries again.
+        #expect(r.stdout.contains("cycle 3: capture 3 sealed, 1 items, 1 errors") && r.stdout.contains("backing off: files=\(missing)"), "\(r.stdout)")
+        let errors = try RunFixtures.scalar(store, """
+            SELECT group_concat(CASE WHEN json_extract(data, '$.error') LIKE '%not retried%' THEN 'skipped' ELSE 'tried' END, ',')
+            FROM (SELECT data FROM evidence ORDER BY capture_id)
+            """)
+        #expect(errors == "tried,tried,skipped,tried")
+    }
+
     @Test func usageErrors() throws {
         #expect(try TestSupport.vouch(["run", "--source", "files=."]).status == 2)
         #expect(try TestSupport.vouch(["run", "--every", "1 hour", "--source", "files=."]).status == 2)

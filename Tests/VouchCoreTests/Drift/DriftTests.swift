@@ -141,6 +141,14 @@ enum DriftFixtures {
             "cp1 machine.logging.destinations[0].endpoint \"udp://10.0.0.5:514\" -",
         ])
         #expect(r.hasChanges)
+        // A talosctl dump recorded to a file in the repository is what ran too.
+        _ = try runner.run([SourceRequest(source: "talos", target: "cp1.yaml"), SourceRequest(source: "talos", target: "dump")])
+        let dumped = try Drift.compare(from: nil, to: (probe, 2))
+        #expect(dumped.talos.map(\.path) == ["machine.install.image", "machine.logging.destinations[0].endpoint"])
+        #expect(dumped.talos.first?.runningOrigin == "/repo/talos/cp1.talosctl.json")
+        // Declared alone: nothing to compare.
+        _ = try runner.run([SourceRequest(source: "talos", target: "cp1.yaml")])
+        #expect(try Drift.compare(from: nil, to: (probe, 3)).talos.isEmpty)
     }
 }
 
@@ -152,15 +160,17 @@ struct ScriptedTalosCollector: Collector {
     let summary = "scripted Talos settings (tests only)"
 
     func collect(_ request: CollectRequest, into sink: CaptureSink) throws {
-        let live = request.target == "live"
-        let origin = live ? "talosctl get machineconfig -o json --nodes cp1" : "/repo/talos/cp1.yaml"
-        let id = try sink.add(EvidenceItem(kind: "talos.machineconfig", subject: "cp1", origin: origin, data: ["live": .bool(live)]))
+        let live = request.target == "live", dump = request.target == "dump"
+        let origin = live ? "talosctl get machineconfig -o json --nodes cp1" : dump ? "/repo/talos/cp1.talosctl.json" : "/repo/talos/cp1.yaml"
+        let data: JSONValue = dump ? ["talosctl_node": "10.0.0.2"] : ["live": .bool(live)]
+        let id = try sink.add(EvidenceItem(kind: "talos.machineconfig", subject: "cp1", origin: origin, data: data))
+        let running = live || dump
         var settings: [(String, String)] = [("machine.type", "\"controlplane\""),
-                                            ("machine.install.image", live ? "\"installer:v1.9.0\"" : "\"installer:v1.9.2\"")]
-        if !live { settings.append(("machine.logging.destinations[0].endpoint", "\"udp://10.0.0.5:514\"")) }
+                                            ("machine.install.image", running ? "\"installer:v1.9.0\"" : "\"installer:v1.9.2\"")]
+        if !running { settings.append(("machine.logging.destinations[0].endpoint", "\"udp://10.0.0.5:514\"")) }
         for (path, value) in settings {
             var row: [String: (any DatabaseValueConvertible)?] = ["evidence_id": id, "node": "cp1", "document": "v1alpha1", "path": path, "value": value]
-            if columns.contains("file") { row["file"] = live ? "" : "/repo/talos/cp1.yaml" }
+            if columns.contains("file") { row["file"] = live ? "live:cp1" : origin }
             if columns.contains("source_type") { row["source_type"] = live ? "live" : "declared" }
             let keys = row.keys.sorted()
             try sink.db.execute(sql: "INSERT INTO talos_setting(capture_id, \(keys.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: keys.count)))",
