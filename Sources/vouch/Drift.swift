@@ -19,12 +19,14 @@ extension Vouch {
                 Formats: text (default), json, junit, sarif, github (workflow annotations; the Markdown summary \
                 goes to $GITHUB_STEP_SUMMARY when set), markdown.
 
+                The first capture of a store has nothing before it: then only declared vs running Talos is compared.
+
                 Exit 0 when nothing changed, 1 when something did, 2 on an error.
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: ArgumentHelp("The older capture (default: the one before --to).", valueName: "ID"))
+        @Option(help: ArgumentHelp("The older capture (default: the one before --to, if any).", valueName: "ID"))
         var from: Int64?
 
         @Option(help: ArgumentHelp("The newer capture: an id or 'latest'.", valueName: "ID|latest"))
@@ -50,15 +52,10 @@ extension Vouch {
                 _ = global.logger()
                 let store = try global.openStore(readOnly: true)
                 let toID = try store.resolveCapture(to == "latest" ? nil : Int64(to))
-                let fromID: Int64
-                if let from { fromID = try store.resolveCapture(from) } else {
-                    guard let previous = try VouchCore.Drift.previousCapture(store, before: toID) else {
-                        throw DriftError.nothingToCompare(toID)
-                    }
-                    fromID = previous
-                }
+                // The first capture has no predecessor: only declared vs running Talos inside it is compared.
+                let fromID = try from.map { try store.resolveCapture($0) } ?? VouchCore.Drift.previousCapture(store, before: toID)
                 let options = DriftOptions(ignore: try ignore.map(DriftIgnore.parse) + DriftCommandSupport.profileIgnores(global))
-                let result = try VouchCore.Drift.compare(from: (store, fromID), to: (store, toID), options: options)
+                let result = try VouchCore.Drift.compare(from: fromID.map { (store, $0) }, to: (store, toID), options: options)
                 let render = DriftRenderOptions(baseDirectory: FileManager.default.currentDirectoryPath)
                 try DriftCommandSupport.emit(result, format: format, out: out, options: render)
                 if result.hasChanges { throw ExitCode(1) }

@@ -75,7 +75,6 @@ public enum Drift {
 /// Errors of drift and CI: what failed and what to do.
 public enum DriftError: Error, LocalizedError, Sendable {
     case badIgnore(String)
-    case nothingToCompare(Int64)
     case liveSourceInCI(String)
     case badDuration(String)
     case locked(path: String, holder: String)
@@ -84,8 +83,6 @@ public enum DriftError: Error, LocalizedError, Sendable {
         switch self {
         case .badIgnore(let s):
             return "'\(s)' is not a field to ignore: write a JSON path such as '$.mtime', or KIND:PATH such as 'file:$.mtime' (also origin, status, blob_sha256)."
-        case .nothingToCompare(let id):
-            return "capture \(id) is the first one in this store, so there is nothing to compare it with; give --from ID, or collect again later."
         case .liveSourceInCI(let s):
             return "\(s) reads a live system, which `vouch ci` refuses (a pipeline checks repository files only); run it with `vouch collect` or `vouch run` on the host."
         case .badDuration(let s):

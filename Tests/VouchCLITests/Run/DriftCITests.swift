@@ -35,10 +35,37 @@ import Yams
         let gh = try TestSupport.vouch(["drift", "--store", store.path, "--format", "github"], env: ["GITHUB_STEP_SUMMARY": summary.path])
         #expect(gh.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("::") })
         #expect((try? String(contentsOf: summary, encoding: .utf8))?.contains("| items changed | 1 |") == true)
-        // Errors: no earlier capture, a missing capture, a bad ignore pattern.
-        #expect(try TestSupport.vouch(["drift", "--store", store.path, "--to", "1"]).status == 2)
+        // The first capture has nothing before it: no item drift (and no Talos here).
+        let first = try TestSupport.vouch(["drift", "--store", store.path, "--to", "1"])
+        #expect(first.status == 0 && first.stdout.contains("no earlier capture to compare with"), "\(first.stdout)")
+        // Errors: a missing capture, a bad ignore pattern.
         #expect(try TestSupport.vouch(["drift", "--store", store.path, "--from", "9"]).stderr.contains("no capture 9"))
         #expect(try TestSupport.vouch(["drift", "--store", store.path, "--ignore", "mtime"]).status == 2)
+    }
+
+    @Test func declaredVersusRunningTalosFromFixtures() throws {
+        // A declared config and a recorded `talosctl get machineconfig -o json` dump of node cp-a, in one capture.
+        let store = try TestSupport.makeTempDir("vouch-drift-talos").appendingPathComponent("v.db")
+        let talos = TestSupport.packageRoot.appendingPathComponent("fixtures/drift/talos")
+        let collect = try TestSupport.vouch(["collect", "--store", store.path, "--source", "talos=\(talos.path)"])
+        #expect(collect.status == 0, "\(collect.stdout) \(collect.stderr)")
+        let r = try TestSupport.vouch(["drift", "--store", store.path, "--format", "json"])
+        #expect(r.status == 1, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let talosRows = doc?["talos"] as? [[String: Any]] ?? []
+        #expect(talosRows.map { "\($0["node"]!) \($0["path"]!)" } == [
+            "cp-a cluster.secret", "cp-a machine.install.image", "cp-a machine.logging.destinations[0].endpoint",
+            "cp-a machine.logging.destinations[0].format", "cp-a machine.time.servers[0]",
+        ])
+        let image = talosRows.first { $0["path"] as? String == "machine.install.image" }
+        #expect(image?["declared"] as? String == "ghcr.io/siderolabs/installer:v1.10.5" && image?["running"] as? String == "ghcr.io/siderolabs/installer:v1.10.4")
+        #expect(image?["running_origin"] as? String == "cp-a.talosctl.json")
+        // The differing cluster secret shows only as fingerprints; the secrets themselves never appear.
+        let secret = talosRows.first { $0["path"] as? String == "cluster.secret" }
+        #expect((secret?["declared"] as? String)?.hasPrefix("sha256:") == true && (secret?["running"] as? String)?.hasPrefix("sha256:") == true)
+        #expect(!r.stdout.contains("fakeclustersecret") && !r.stdout.contains("declaredtoken"))
+        let text = try TestSupport.vouch(["drift", "--store", store.path])
+        #expect(text.stdout.contains("talos declared vs running: 5 difference(s)"), "\(text.stdout)")
     }
 
     @Test func ciGatesOnTheBaseline() throws {
