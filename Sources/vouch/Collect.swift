@@ -19,6 +19,9 @@ extension Vouch {
         @Option(name: .customLong("source"), help: ArgumentHelp("A source to collect, as KIND=TARGET (repeatable).", valueName: "KIND=TARGET"))
         var sources: [String] = []
 
+        @Option(help: ArgumentHelp("Sign the capture's seal with this Ed25519 private key (else the profile's signing.key).", valueName: "KEY"))
+        var signKey: String?
+
         func validate() throws {
             for s in sources {
                 let r = try SourceRequest.parse(s)
@@ -41,7 +44,10 @@ extension Vouch {
                 let runner = CaptureRunner(store: store, collectors: CollectorRegistry.all, baseDirectory: profile.directory,
                                            logger: logger, profileSHA256: profile.sha256)
                 runner.progress = { Progress.line($0) }
+                let signingKey = try (signKey ?? profile["signing"]?["key"]?.stringValue.map { profile.directory.appendingPathComponent($0).path })
+                    .map { try SigningKeys.loadPrivate(path: $0) }
                 let outcome = try runner.run(requests)
+                if let signingKey { try CaptureSigning.signUnsigned(store, key: signingKey) }
                 Progress.clear()
                 print("capture \(outcome.captureID) sealed \(outcome.seal.prefix(16))… in \(store.path): \(outcome.itemCount) items, \(outcome.errorCount) errors")
                 for s in outcome.sources {

@@ -19,7 +19,8 @@ struct Vouch: AsyncParsableCommand {
               3  the capture landed, but some sources failed (see the error items)
             """,
         version: VouchVersion.current,
-        subcommands: [Init.self, Collect.self, Evaluate.self, Verify.self, Captures.self, Query.self, Controls.self, Report.self, NixParse.self, Drift.self, CI.self, Run.self]
+        subcommands: [Init.self, Collect.self, Evaluate.self, Verify.self, Captures.self, Query.self, Controls.self, Report.self, NixParse.self, Drift.self, CI.self, Run.self,
+                      Keygen.self, Export.self]
     )
 }
 

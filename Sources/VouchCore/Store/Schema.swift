@@ -23,6 +23,7 @@ public enum Schema {
         registerGit(&m)
         registerBPF(&m)
         registerTalos(&m)
+        registerSigning(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
