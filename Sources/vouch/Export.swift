@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import VouchControls
 import VouchCore
 import VouchReports
 
@@ -17,6 +18,7 @@ extension Vouch {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var catalogOptions: CatalogOptions
 
         @Option(help: ArgumentHelp("The zip file to write.", valueName: "FILE.zip"))
         var bundle: String
@@ -58,7 +60,7 @@ extension Vouch {
                     exporter.extraFiles.append(("profile/" + URL(fileURLWithPath: path).lastPathComponent, URL(fileURLWithPath: path)))
                     exporter.profileSHA256 = profile.sha256
                 }
-                if let catalog = Self.catalogDirectory() {
+                if let catalog = (try? catalogOptions.locate(profile: profile))?.directory {
                     let files = try Self.files(under: catalog)
                     exporter.extraFiles += files.map { ("catalog/" + $0, catalog.appendingPathComponent($0)) }
                     exporter.catalogSHA256 = model.evaluation?.catalogSHA256
@@ -77,13 +79,6 @@ extension Vouch {
             }
             guard !ids.isEmpty else { throw BundleError.noCaptures("no capture between \(low) and \(high)") }
             return ids
-        }
-
-        /// The control catalog shipped beside the executable or in the checkout (`controls/`), if any.
-        static func catalogDirectory() -> URL? {
-            if let env = ProcessInfo.processInfo.environment["VOUCH_CONTROLS"], !env.isEmpty { return URL(fileURLWithPath: env) }
-            return HTMLRenderer.defaultTemplateDirectory().map { $0.deletingLastPathComponent().appendingPathComponent("controls") }
-                .flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
         }
 
         static func files(under dir: URL) throws -> [String] {

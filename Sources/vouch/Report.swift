@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VouchControls
 import VouchCore
 import VouchReports
 
@@ -19,6 +20,7 @@ extension Vouch {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var catalogOptions: CatalogOptions
 
         @Option(help: "The capture to report on (default: the newest).")
         var capture: Int64?
@@ -55,10 +57,12 @@ extension Vouch {
                 var options = ReportOptions(captureID: capture, generatedAt: try ReportGenerator.generationTime(generatedAt),
                                             organisation: profile["organisation"]?.stringValue ?? profile["organization"]?.stringValue,
                                             scope: profile["scope"]?.stringValue)
-                options.captureID = try store.resolveCapture(capture)
+                let id = try store.resolveCapture(capture)
+                options.captureID = id
+                try evaluateIfNeeded(store: store, captureID: id, profile: profile)
                 let model = try ReportLoader(store: store, options: options).load()
                 if model.evaluation == nil {
-                    FileHandle.standardError.write(Data("note: capture \(model.capture.id) has not been evaluated; the report shows its evidence and marks the controls as not evaluated (run `vouch evaluate`).\n".utf8))
+                    FileHandle.standardError.write(Data("note: capture \(model.capture.id) has not been evaluated and no controls catalog was found; the report shows its evidence and no control status (run `vouch evaluate --controls DIR`).\n".utf8))
                 }
                 let dir = URL(fileURLWithPath: out)
                 let files = try ReportGenerator().write(model, formats: formats, to: dir)
@@ -81,6 +85,17 @@ extension Vouch {
                     }
                 }
             }
+        }
+    
+        /// A capture with no evaluation is evaluated first, when a controls catalog can be found.
+        func evaluateIfNeeded(store: EvidenceStore, captureID: Int64, profile: Profile) throws {
+            let evaluated = try store.pool.read { db in try ReportLoader.evaluation(db, captureID: captureID) } != nil
+            guard !evaluated, let found = try? catalogOptions.locate(profile: profile) else { return }
+            let catalog = try CatalogLoader.load(directory: found.directory, origin: found.origin)
+            let settings = try ProfileSettings.load(profile, catalog: catalog)
+            let summary = try Evaluator(store: store, catalog: catalog, settings: settings, profileSHA256: profile.sha256)
+                .evaluate(captureID: captureID)
+            FileHandle.standardError.write(Data("note: capture \(captureID) had no evaluation: evaluated it first (evaluation \(summary.evaluationID)).\n".utf8))
         }
     }
 }

@@ -26,8 +26,8 @@ enum Charts {
             if counts[c.theme] == nil { themes.append(c.theme) }
             counts[c.theme, default: [:]][c.status, default: 0] += 1
         }
-        let statuses = ControlStatus.order.filter { s in controls.contains { $0.status == s } }
-            + Set(controls.map(\.status)).subtracting(ControlStatus.order).sorted()
+        let statuses = StatusVocabulary.order.filter { s in controls.contains { $0.status == s } }
+            + Set(controls.map(\.status)).subtracting(StatusVocabulary.order).sorted()
         let labelWidth = 190, barWidth = 470, rowHeight = 30, top = 8
         let maxTotal = max(1, themes.map { counts[$0]!.values.reduce(0, +) }.max() ?? 1)
         let legendRows = (statuses.count + 2) / 3
@@ -41,7 +41,7 @@ enum Charts {
             for s in statuses {
                 guard let n = counts[theme]![s], n > 0 else { continue }
                 let w = max(2, n * barWidth / maxTotal)
-                svg += "<rect x=\"\(x)\" y=\"\(y + 4)\" width=\"\(w)\" height=\"\(rowHeight - 8)\" fill=\"\(color(s))\"><title>\(t(ControlStatus.label(s))): \(n)</title></rect>"
+                svg += "<rect x=\"\(x)\" y=\"\(y + 4)\" width=\"\(w)\" height=\"\(rowHeight - 8)\" fill=\"\(color(s))\"><title>\(t(StatusVocabulary.label(s))): \(n)</title></rect>"
                 if w >= 22 {
                     let fg = ["not_applicable", "manual_pending", "partially_implemented"].contains(s) ? "#222" : "#fff"
                     svg += "<text x=\"\(x + w / 2)\" y=\"\(y + 20)\" text-anchor=\"middle\" class=\"num\" fill=\"\(fg)\">\(n)</text>"
@@ -59,7 +59,7 @@ enum Charts {
         for (i, s) in statuses.enumerated() {
             let x = 10 + (i % 3) * 230, yy = y + (i / 3) * 20
             svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"12\" height=\"12\" fill=\"\(color(s))\"/>"
-            svg += "<text x=\"\(x + 18)\" y=\"\(yy + 11)\" class=\"lbl\">\(t(ControlStatus.label(s)))</text>"
+            svg += "<text x=\"\(x + 18)\" y=\"\(yy + 11)\" class=\"lbl\">\(t(StatusVocabulary.label(s)))</text>"
         }
         return svg
     }
@@ -70,7 +70,7 @@ enum Charts {
         let evaluated = points.contains(where: \.evaluated)
         let chartTop = 10, chartHeight = 150, left = 40, colWidth = 44, gap = 10
         let width = max(700, left + points.count * (colWidth + gap) + 20)
-        let statuses = ControlStatus.order.filter { s in points.contains { $0.statuses.contains { $0.name == s } } }
+        let statuses = StatusVocabulary.order.filter { s in points.contains { $0.statuses.contains { $0.name == s } } }
         let legendRows = evaluated ? (statuses.count + 2) / 3 : 0
         let height = chartTop + chartHeight + 40 + legendRows * 20
         let maxValue = max(1, points.map { evaluated ? $0.statuses.reduce(0) { $0 + $1.count } : $0.items }.max() ?? 1)
@@ -88,7 +88,7 @@ enum Charts {
                         guard let n = p.statuses.first(where: { $0.name == s })?.count, n > 0 else { continue }
                         let h = max(1, n * chartHeight / maxValue)
                         y -= h
-                        svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(colWidth)\" height=\"\(h)\" fill=\"\(color(s))\"><title>capture \(p.captureID): \(t(ControlStatus.label(s))) \(n)</title></rect>"
+                        svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(colWidth)\" height=\"\(h)\" fill=\"\(color(s))\"><title>capture \(p.captureID): \(t(StatusVocabulary.label(s))) \(n)</title></rect>"
                     }
                 } else {
                     svg += "<text x=\"\(x + colWidth / 2)\" y=\"\(base - 6)\" text-anchor=\"middle\" class=\"lbl\">n/e</text>"

@@ -24,7 +24,7 @@ struct HTMLView {
     func context() -> Context {
         let m = model
         let applicable = m.controls.filter(\.applicable)
-        let satisfied = applicable.filter { ControlStatus.isSatisfied($0.status) }.count
+        let satisfied = applicable.filter { StatusVocabulary.isSatisfied($0.status) }.count
         let failingChecks = Set(m.controls.flatMap { $0.checks.filter { $0.counts.fail > 0 }.map(\.id) }).count
         var c: Context = [
             "title": "ISO/IEC 27001:2022 evidence report",
@@ -50,7 +50,7 @@ struct HTMLView {
             c["evaluation"] = ["id": e.id, "evaluatedAt": s(e.evaluatedAt), "catalog": s(e.catalogSHA256),
                                "profile": s(e.profileSHA256 ?? "none"), "toolVersion": s(e.toolVersion)] as Context
             c["themeChart"] = Charts.statusPerTheme(m.controls)
-            c["statusCounts"] = m.statusCounts.map { ["label": ControlStatus.label($0.name), "count": $0.count,
+            c["statusCounts"] = m.statusCounts.map { ["label": StatusVocabulary.label($0.name), "count": $0.count,
                                                       "statusClass": Self.cssClass($0.name)] as Context }
             c["attention"] = attention(m.controls)
             c["hasAttention"] = !attention(m.controls).isEmpty
@@ -75,13 +75,13 @@ struct HTMLView {
 
     private func attention(_ controls: [ControlReport]) -> [Context] {
         controls.filter { $0.applicable && ["not_implemented", "partially_implemented", "no_evidence", "manual_pending"].contains($0.status) }
-            .map { ["id": s($0.id), "anchor": anchor($0.id), "title": s($0.title), "status": ControlStatus.label($0.status),
+            .map { ["id": s($0.id), "anchor": anchor($0.id), "title": s($0.title), "status": StatusVocabulary.label($0.status),
                     "statusClass": Self.cssClass($0.status), "fail": $0.failCount, "error": $0.errorCount] as Context }
     }
 
     private func soaRow(_ c: ControlReport) -> Context {
         ["id": s(c.id), "title": s(c.title), "theme": s(c.theme), "applicable": c.applicable ? "Yes" : "No",
-         "justification": s(c.justification ?? ""), "status": ControlStatus.label(c.status), "statusClass": Self.cssClass(c.status),
+         "justification": s(c.justification ?? ""), "status": StatusVocabulary.label(c.status), "statusClass": Self.cssClass(c.status),
          "checks": c.checks.count, "evidence": c.evidenceTotal, "anchor": anchor(c.id), "linked": c.applicable]
     }
 
@@ -90,7 +90,7 @@ struct HTMLView {
     private func control(_ c: ControlReport) -> Context {
         var out: Context = [
             "id": s(c.id), "title": s(c.title), "theme": s(c.theme), "anchor": anchor(c.id),
-            "status": ControlStatus.label(c.status), "statusClass": Self.cssClass(c.status),
+            "status": StatusVocabulary.label(c.status), "statusClass": Self.cssClass(c.status),
             "justification": s(c.justification ?? ""), "pass": c.passCount, "fail": c.failCount, "error": c.errorCount,
             "checks": c.checks.map(check), "hasChecks": !c.checks.isEmpty,
             "evidence": c.evidence.prefix(evidencePerControl).map(evidence), "evidenceTotal": c.evidenceTotal,

@@ -124,8 +124,8 @@ enum ContextLoader {
                                           arguments: [e.id]) {
                     counts[RowText.text(r, "status")] = RowText.int(r, "n")
                 }
-                point.statuses = ControlStatus.order.compactMap { s in counts[s].map { NamedCount(name: s, count: $0) } }
-                    + counts.keys.filter { !ControlStatus.order.contains($0) }.sorted().map { NamedCount(name: $0, count: counts[$0]!) }
+                point.statuses = StatusVocabulary.order.compactMap { s in counts[s].map { NamedCount(name: s, count: $0) } }
+                    + counts.keys.filter { !StatusVocabulary.order.contains($0) }.sorted().map { NamedCount(name: $0, count: counts[$0]!) }
                 for r in try Row.fetchAll(db, sql: """
                     SELECT status, count(*) AS n FROM check_result WHERE evaluation_id = ? AND status IN ('pass', 'fail') GROUP BY status
                     """, arguments: [e.id]) {

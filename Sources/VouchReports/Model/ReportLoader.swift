@@ -64,11 +64,11 @@ public struct ReportLoader {
     }
 
     /// The newest evaluation of a capture, if the engine ran on it.
-    public static func evaluation(_ db: Database, captureID: Int64) throws -> EvaluationSummary? {
+    public static func evaluation(_ db: Database, captureID: Int64) throws -> EvaluationInfo? {
         guard try RowText.columns(db, "evaluation") != nil else { return nil }
         guard let r = try Row.fetchOne(db, sql: "SELECT * FROM evaluation WHERE capture_id = ? ORDER BY id DESC LIMIT 1",
                                        arguments: [captureID]) else { return nil }
-        return EvaluationSummary(id: r["id"], evaluatedAt: RowText.text(r, "evaluated_at"),
+        return EvaluationInfo(id: r["id"], evaluatedAt: RowText.text(r, "evaluated_at"),
                                  catalogSHA256: RowText.text(r, "catalog_sha256"),
                                  profileSHA256: RowText.optionalText(r, "profile_sha256"),
                                  toolVersion: RowText.text(r, "tool_version"))

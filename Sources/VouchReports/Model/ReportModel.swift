@@ -21,7 +21,7 @@ public struct ReportModel: Codable, Sendable {
     public var history: [CaptureSummary]
     public var sources: [SourceSummary]
     /// The newest evaluation of the capture, nil when it was never evaluated.
-    public var evaluation: EvaluationSummary?
+    public var evaluation: EvaluationInfo?
     /// Every control of the Statement of Applicability, in catalog order (empty when not evaluated).
     public var controls: [ControlReport]
     public var drift: DriftReport?
@@ -34,13 +34,13 @@ public struct ReportModel: Codable, Sendable {
     public var statusCounts: [NamedCount] {
         var counts: [String: Int] = [:]
         for c in controls { counts[c.status, default: 0] += 1 }
-        return ControlStatus.order.compactMap { s in counts[s].map { NamedCount(name: s, count: $0) } }
-            + counts.keys.filter { !ControlStatus.order.contains($0) }.sorted().map { NamedCount(name: $0, count: counts[$0]!) }
+        return StatusVocabulary.order.compactMap { s in counts[s].map { NamedCount(name: s, count: $0) } }
+            + counts.keys.filter { !StatusVocabulary.order.contains($0) }.sorted().map { NamedCount(name: $0, count: counts[$0]!) }
     }
 }
 
 /// The control statuses the engine writes, in the order reports list them.
-public enum ControlStatus {
+public enum StatusVocabulary {
     public static let order = ["implemented", "partially_implemented", "not_implemented", "manual_attested",
                                "manual_pending", "no_evidence", "not_applicable", "not_evaluated"]
 
@@ -90,7 +90,7 @@ public struct SourceSummary: Codable, Sendable {
     public var errorCount: Int
 }
 
-public struct EvaluationSummary: Codable, Sendable {
+public struct EvaluationInfo: Codable, Sendable {
     public var id: Int64
     public var evaluatedAt: String
     public var catalogSHA256: String

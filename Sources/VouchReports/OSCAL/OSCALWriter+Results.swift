@@ -117,12 +117,12 @@ extension OSCALWriter {
     private func finding(_ w: inout XMLWriter, _ c: ControlReport) {
         w.open("finding", ["uuid": uuid("finding", c.id)])
         w.leaf("title", SafeMarkup.oneLine("\(c.id) \(c.title)"))
-        w.prose("description", ["\(ControlStatus.label(c.status)): \(c.checks.count) checks, \(c.passCount) pass, "
+        w.prose("description", ["\(StatusVocabulary.label(c.status)): \(c.checks.count) checks, \(c.passCount) pass, "
             + "\(c.failCount) fail, \(c.errorCount) error."])
         w.prop("control-status", c.status)
         w.prop("theme", c.theme)
         w.open("target", ["type": "objective-id", "target-id": Self.controlToken(c.id)])
-        let satisfied = ControlStatus.isSatisfied(c.status)
+        let satisfied = StatusVocabulary.isSatisfied(c.status)
         let reason = satisfied ? "pass" : (c.failCount > 0 || c.status == "not_implemented" ? "fail" : "other")
         w.empty("status", ["state": satisfied ? "satisfied" : "not-satisfied", "reason": reason])
         if let state = Self.implementationState(c.status) { w.empty("implementation-status", ["state": state]) }
