@@ -56,6 +56,17 @@ public enum JSONValue: Sendable, Hashable {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        // Fast path: most strings need no escaping at all, so append them whole.
+        var needsEscape = false
+        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 || b == 0x7F || b == 0xE2 {
+            needsEscape = true
+            break
+        }
+        if !needsEscape {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
@@ -68,7 +79,8 @@ public enum JSONValue: Sendable, Hashable {
             case "&": out += "\\u0026"
             default:
                 if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-                    out += String(format: "\\u%04x", u.value)
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     out.unicodeScalars.append(u)
                 }
