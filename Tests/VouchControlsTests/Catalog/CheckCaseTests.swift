@@ -14,12 +14,16 @@ import VouchTestSupport
         #expect(mismatches.isEmpty, "\(ref): \(mismatches.joined(separator: "; "))")
     }
 
-    @Test func everyCheckHasTestCasesCoveringPassAndFail() {
+    /// Every check shows a pass and something that is not a pass (a failure, or for checks that
+    /// cannot fail by construction, such as a platform without SSH, an error or a skip).
+    @Test func everyCheckHasTestCasesCoveringPassAndNotPass() {
         for check in ShippedCatalog.catalog.sortedChecks {
             #expect(!check.tests.isEmpty, "\(check.id) has no test cases")
             let statuses = Set(check.tests.flatMap { $0.expect.values })
-            #expect(statuses.contains("pass") && statuses.contains("fail"), "\(check.id): test cases should show both a pass and a fail")
+            #expect(statuses.contains("pass") && !statuses.subtracting(["pass"]).isEmpty, "\(check.id): test cases should show a pass and a non-pass")
         }
+        let failing = ShippedCatalog.catalog.checks.values.filter { c in c.tests.contains { $0.expect.values.contains("fail") } }
+        #expect(failing.count >= ShippedCatalog.catalog.checks.count - 2, "nearly every check has a failing case")
     }
 
     @Test func aWrongExpectationIsReported() throws {
