@@ -3,7 +3,7 @@
 
 Usage: gen-facts.py STORE ROWS. Rows are spread over the captures already in the store and over
 every table listed in fact_table, more to the tables that grow big in real estates. Columns are
-filled by type; CHECK (col IN (...)) lists are honoured; flags alternate 0/1.
+filled by type; CHECK (col IN (...)) lists are honoured; rows that would break a UNIQUE key are skipped.
 """
 import random, re, sqlite3, sys
 
@@ -35,7 +35,7 @@ for t in tables:
         return out
     names = ", ".join(c[0] for c in cols)
     marks = ", ".join("?" for _ in cols)
-    db.executemany(f"INSERT INTO {t}({names}) VALUES ({marks})", (row(i) for i in range(n)))
+    db.executemany(f"INSERT OR IGNORE INTO {t}({names}) VALUES ({marks})", (row(i) for i in range(n)))
     print(f"  {t}: {n} rows", file=sys.stderr)
 # Every source the tables belong to is recorded as collected in every capture, so checks run.
 set_id = db.execute("SELECT min(id) FROM item_set").fetchone()[0]
