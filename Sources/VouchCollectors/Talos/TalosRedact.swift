@@ -18,12 +18,14 @@ enum TalosRedact {
             out = lines.joined(separator: "\n")
         }
         // Residual copies: only this file's secrets are searched (fast with thousands of files).
-        for s in secrets where s.count >= 4 {
-            if out.contains(s) { out = out.replacingOccurrences(of: s, with: Redactor.fingerprintText(s)) }
-            for line in s.split(separator: "\n") where line.count >= 16 && out.contains(line) {
+        for s in secrets where s.utf8.count >= 4 {
+            if FastText.contains(out, s) { out = out.replacingOccurrences(of: s, with: Redactor.fingerprintText(s)) }
+            guard s.utf8.contains(10) else { continue }
+            for line in s.split(separator: "\n") where line.utf8.count >= 16 && FastText.contains(out, String(line)) {
                 out = out.replacingOccurrences(of: String(line), with: Redactor.fingerprintText(String(line)))
             }
         }
+        guard FastText.contains(out, "PRIVATE KEY-----") else { return out }
         return Redactor.scrubPEMPrivateKeys(out, redactor: redactor)
     }
 

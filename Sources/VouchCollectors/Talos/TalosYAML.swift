@@ -138,7 +138,9 @@ enum TalosYAML {
     /// Parses one document, after refusing alias keys (they would make Yams hash an expanded tree).
     static func parse(_ body: String, firstLine: Int, display: String) -> Result<YAMLDocument, TalosInputError> {
         var n = 0
-        for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Only a text with an asterisk can hold an alias; most configs have none, so skip the line scan.
+        let lines = FastText.contains(body, "*") ? body.split(separator: "\n", omittingEmptySubsequences: false) : []
+        for line in lines {
             n += 1
             var t = line.drop(while: { $0 == " " || $0 == "\t" })
             while t.hasPrefix("- ") { t = t.dropFirst(2).drop(while: { $0 == " " }) }
@@ -147,7 +149,9 @@ enum TalosYAML {
             }
         }
         do {
-            let parser = try Parser(yaml: body)
+            // The basic resolver tags every scalar as a string: TalosScalar types them (keeping what was
+            // written), and Yams' regex resolution of every key was the parser's main cost.
+            let parser = try Parser(yaml: body, resolver: .basic)
             let root = try parser.nextRoot()
             return .success(YAMLDocument(text: body, firstLine: firstLine, root: root))
         } catch let error as YamlError {
