@@ -55,6 +55,8 @@ struct HTMLView {
             c["attention"] = attention(m.controls)
             c["hasAttention"] = !attention(m.controls).isEmpty
             c["hasNotApplicable"] = m.controls.contains { !$0.applicable }
+            let pending = m.controls.filter { $0.applicable && $0.status == "manual_pending" }.count
+            if pending > 0 { c["pendingAttestations"] = pending }
             c["soa"] = m.controls.map(soaRow)
             c["controls"] = m.controls.filter(\.applicable).map(control)
             c["notApplicable"] = m.controls.filter { !$0.applicable }.map { ["id": s($0.id), "title": s($0.title),
@@ -74,7 +76,16 @@ struct HTMLView {
     }
 
     private func attention(_ controls: [ControlReport]) -> [Context] {
-        controls.filter { $0.applicable && ["not_implemented", "partially_implemented", "no_evidence", "manual_pending"].contains($0.status) }
+        // Failing controls first; controls awaiting an attestation are counted, not listed (the SoA lists them).
+        controls.filter { $0.applicable && ["not_implemented", "partially_implemented", "no_evidence"].contains($0.status) }
+            .sorted { a, b in
+                let rank = { (c: ControlReport) in StatusVocabulary.order.firstIndex(of: c.status) ?? 99 }
+                let fa = a.failCount + a.errorCount, fb = b.failCount + b.errorCount
+                if fa != fb { return fa > fb }
+                if rank(a) != rank(b) { return rank(a) < rank(b) }
+                return ControlOrder.less(a.id, b.id)
+            }
+            .prefix(30)
             .map { ["id": s($0.id), "anchor": anchor($0.id), "title": s($0.title), "status": StatusVocabulary.label($0.status),
                     "statusClass": Self.cssClass($0.status), "fail": $0.failCount, "error": $0.errorCount] as Context }
     }

@@ -42,9 +42,13 @@ struct BundleFixture {
                                "--generated-at", "2026-01-01T00:00:00Z"] + (key.map { ["--sign-key", $0] } ?? []) + extra)
     }
 
+    /// Removes the fixture's folder (bundles are large enough to matter on a shared disk).
+    func cleanup() { try? FileManager.default.removeItem(at: dir) }
+
     /// Runs `vouch verify` on a bundle from an empty folder: no store anywhere near.
     func verify(_ url: URL, publicKey: String?) throws -> TestSupport.RunResult {
         let empty = try TestSupport.makeTempDir("vouch-nostore")
+        defer { try? FileManager.default.removeItem(at: empty) }
         return try TestSupport.vouch(["verify", url.path] + (publicKey.map { ["--public-key", $0] } ?? []), cwd: empty)
     }
 
@@ -71,6 +75,7 @@ struct BundleTests {
     @Test("keygen writes a 0600 private key and never overwrites one; store seals verify against the key")
     func keysAndStoreSignatures() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         var st = stat()
         #expect(stat(f.key, &st) == 0)
         #expect(st.st_mode & 0o777 == 0o600)
@@ -87,6 +92,7 @@ struct BundleTests {
     @Test("the untouched bundle verifies offline, without a store, with the right public key")
     func intact() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         let r = try f.verify(f.bundle, publicKey: f.pub)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("intact"))
@@ -106,6 +112,7 @@ struct BundleTests {
     @Test("flipping one byte in each file in turn makes verify exit 1 naming that file")
     func flipEachFile() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         let entries = try f.entries(f.bundle)
         for (i, (name, data)) in entries.enumerated() {
             var changed = entries
@@ -123,6 +130,7 @@ struct BundleTests {
     @Test("a dropped file, an added file, a swapped signature and another key each fail")
     func dropAddSwapOtherKey() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         let entries = try f.entries(f.bundle)
         let blob = try #require(entries.first { $0.0.hasPrefix("blobs/") }?.0)
         var r: TestSupport.RunResult
@@ -172,6 +180,7 @@ struct BundleTests {
     @Test("a capture edited in the store before export breaks its seal and chain link inside the bundle")
     func chainLinkNamed() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         try TestSupport.sqlite(URL(fileURLWithPath: f.store), "UPDATE capture SET host = 'elsewhere' WHERE id = 2")
         let b = f.dir.appendingPathComponent("edited.zip")
         #expect(try f.export(to: b, key: f.key).status == 0)
@@ -189,6 +198,7 @@ struct BundleTests {
     @Test("two exports of the same store and --generated-at are byte-identical apart from the signature")
     func deterministic() throws {
         let f = try BundleFixture()
+        defer { f.cleanup() }
         let a = f.dir.appendingPathComponent("a.zip"), b = f.dir.appendingPathComponent("b.zip")
         #expect(try f.export(to: a, key: nil).status == 0)
         #expect(try f.export(to: b, key: nil).status == 0)

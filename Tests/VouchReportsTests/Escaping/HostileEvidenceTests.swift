@@ -23,6 +23,7 @@ struct HostileEvidenceTests {
     @Test("<script>, ]]>, control characters and an invalid UTF-8 file name are escaped; the XML stays valid")
     func hostileThroughTheCLI() throws {
         let dir = try TestSupport.makeTempDir("vouch-hostile")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let estate = dir.appendingPathComponent("estate")
         try FileManager.default.createDirectory(at: estate, withIntermediateDirectories: true)
         try Self.createFile(in: estate, nameBytes: Array("plain.conf".utf8), content: "a = 1\n")
