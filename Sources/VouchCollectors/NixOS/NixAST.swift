@@ -26,21 +26,25 @@ public final class NixExpr: @unchecked Sendable {
         case with(NixExpr, NixExpr)
         case assert(NixExpr, NixExpr)
         case ifThenElse(NixExpr, NixExpr, NixExpr)
-        case lambda(NixLambdaParameter, NixExpr)
+        indirect case lambda(NixLambdaParameter, NixExpr)
         case apply(NixExpr, NixExpr)
         case not(NixExpr)
         case negate(NixExpr)
         case binary(NixBinaryOperator, NixExpr, NixExpr)
     }
 
+    // Offsets are stored as 32 bits (files are capped far below 4 GiB) and first, so a node fits a 64-byte block.
+    private let start32: UInt32
+    private let end32: UInt32
     public let kind: Kind
-    public let start: Int
-    public let end: Int
+
+    public var start: Int { Int(start32) }
+    public var end: Int { Int(end32) }
 
     public init(_ kind: Kind, _ start: Int, _ end: Int) {
         self.kind = kind
-        self.start = start
-        self.end = end
+        self.start32 = UInt32(truncatingIfNeeded: start)
+        self.end32 = UInt32(truncatingIfNeeded: end)
     }
 }
 

@@ -54,18 +54,21 @@ extension NixParser {
             try advance()
             let binds = try parseBindings(until: .rbrace)
             let close = try expect(.rbrace, "'}'")
+            try checkDuplicates(binds)
             return NixExpr(.attrSet(recursive: false, binds), t.start, close.end)
         case .kwRec:
             try advance()
             _ = try expect(.lbrace, "'{' after 'rec'")
             let binds = try parseBindings(until: .rbrace)
             let close = try expect(.rbrace, "'}'")
+            try checkDuplicates(binds)
             return NixExpr(.attrSet(recursive: true, binds), t.start, close.end)
         case .kwLet:
             try advance()
             _ = try expect(.lbrace, "'{' after 'let' (or bindings and 'in')")
             let binds = try parseBindings(until: .rbrace)
             let close = try expect(.rbrace, "'}'")
+            try checkDuplicates(binds)
             return NixExpr(.legacyLet(binds), t.start, close.end)
         default:
             throw unexpected("an expression")

@@ -14,6 +14,7 @@ public struct NixParser {
     var lexer: NixLexer
     var cur: NixToken
     var ahead: [NixToken] = []
+    var aheadStart = 0
     var depth = 0
     let b: UnsafeBufferPointer<UInt8>
 
@@ -51,6 +52,9 @@ public struct NixParser {
     }
 
     static func parse(buffer: UnsafeBufferPointer<UInt8>) throws -> NixExpr {
+        guard buffer.count < Int(UInt32.max) else {
+            throw Failure(offset: 0, message: "the file is 4 GiB or larger; Vouch does not parse Nix files that large")
+        }
         if let bad = UTF8Check.firstInvalid(buffer) {
             throw Failure(offset: bad, message: "invalid UTF-8 (byte 0x\(String(buffer[bad], radix: 16, uppercase: true))); save the file as UTF-8")
         }
@@ -69,13 +73,21 @@ public struct NixParser {
 
     // MARK: - Token helpers
 
+    @inline(__always)
     mutating func advance() throws {
-        if ahead.isEmpty { cur = try lexer.next() } else { cur = ahead.removeFirst() }
+        if aheadStart == ahead.count {
+            cur = try lexer.next()
+        } else {
+            cur = ahead[aheadStart]
+            aheadStart += 1
+            if aheadStart == ahead.count { ahead.removeAll(keepingCapacity: true); aheadStart = 0 }
+        }
     }
 
+    /// The k-th token after the current one (k >= 1), lexed ahead and kept for `advance`.
     mutating func peek(_ k: Int) throws -> NixToken {
-        while ahead.count < k { ahead.append(try lexer.next()) }
-        return ahead[k - 1]
+        while ahead.count - aheadStart < k { ahead.append(try lexer.next()) }
+        return ahead[aheadStart + k - 1]
     }
 
     func unexpected(_ expected: String) -> Failure {
@@ -153,6 +165,7 @@ public struct NixParser {
             try advance()
             let binds = try parseBindings(until: .kwIn)
             _ = try expect(.kwIn)
+            try checkDuplicates(binds)
             let body = try parseExpr()
             return NixExpr(.letIn(binds, body), start, body.end)
         case .kwIf:
@@ -220,11 +233,28 @@ public struct NixParser {
 extension NixParser {
     /// Reads and parses a file (used by `vouch nix-parse` and the benchmark).
     public static func parseFile(atPath path: String) throws -> (expr: NixExpr, bytes: Int) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw NixSyntaxError(file: path, line: 1, column: 1, message: "cannot read the file; check the path and its permissions")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try readBytes(path)
         return (try parseOnLargeStack(bytes, file: path), bytes.count)
+    }
+
+    /// Reads a whole file straight into a byte array (no intermediate `Data` copy).
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        let unreadable = NixSyntaxError(file: path, line: 1, column: 1, message: "cannot read the file; check the path and its permissions")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw unreadable }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size < Int(UInt32.max) else { throw unreadable }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 { throw unreadable }
+            if n == 0 { break }
+            filled += n
+        }
+        if filled < bytes.count { bytes.removeSubrange(filled...) }
+        return bytes
     }
 }
 

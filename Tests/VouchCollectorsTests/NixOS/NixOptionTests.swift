@@ -71,8 +71,7 @@ struct NixOptionTests {
             { config, lib, ... }:
             with lib;
             {
-              services.openssh.settings.PermitRootLogin = mkDefault "no";
-              services.openssh.settings.PermitRootLogin = lib.mkForce "yes";
+              services.openssh.settings.PermitRootLogin = mkMerge [ (mkDefault "no") (lib.mkForce "yes") ];
               boot.kernelParams = mkOverride 10 [ "quiet" ];
               services.nginx = mkIf config.services.web.enable (mkMerge [
                 { enable = true; }

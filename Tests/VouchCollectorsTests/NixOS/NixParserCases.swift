@@ -127,6 +127,10 @@ enum NixParserCases {
         // sets, let, with, assert, if
         ("{ a = 1; }", "(set (= (a) 1))"),
         ("{ a.b = 1; a.c = 2; }", "(set (= (a b) 1) (= (a c) 2))"),
+        ("{ a = { b = 1; }; a.c = 2; }", "(set (= (a) (set (= (b) 1))) (= (a c) 2))"),
+        ("{ a.b = 1; a = { c = 2; }; }", "(set (= (a b) 1) (= (a) (set (= (c) 2))))"),
+        ("{ a = rec { b = 1; }; a.c = 2; }", "(set (= (a) (rec (= (b) 1))) (= (a c) 2))"),
+        ("{ ${a} = 1; ${a} = 2; }", "(set (= ((${} a)) 1) (= ((${} a)) 2))"),
         ("{ \"a b\" = 1; ${c} = 2; }", #"(set (= ("a b") 1) (= ((${} c)) 2))"#),
         ("{ inherit a b; inherit (c) d; }", "(set (inherit a b) (inherit-from c d))"),
         ("{ inherit \"a\"; }", #"(set (inherit "a"))"#),
@@ -197,5 +201,13 @@ enum NixParserCases {
         ("f x: x", "expecting the end of the file"),
         ("if a then b", "expecting 'else'"),
         ("é", "non-ASCII"),
+        ("{ a = 1; a = 2; }", "attribute 'a' already defined at line 1, column 3"),
+        ("{ a.b = 1;\n  a.b = 2; }", "bad.nix:2:3: attribute 'a.b' already defined at line 1, column 3"),
+        ("{ a = 1; a.b = 2; }", "attribute 'a.b' already defined"),
+        ("{ a = { b = 1; }; a = { b = 2; }; }", "attribute 'b' already defined"),
+        ("{ a.b.c = 1; a = { b = rec { c = 2; }; }; }", "attribute 'b' already defined"),
+        ("{ inherit a; a = 1; }", "attribute 'a' already defined"),
+        ("let a = 1; a = 2; in a", "attribute 'a' already defined"),
+        ("rec { x.y = 1; x = 2; }", "attribute 'x' already defined"),
     ]
 }
