@@ -8,7 +8,7 @@ SRC=../../Sources/VouchCollectors/NixOS
 mkdir -p .build corpus crashes
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name NixFuzz \
   "$SRC/NixToken.swift" "$SRC/NixLexer.swift" "$SRC/NixAST.swift" "$SRC/NixParser.swift" \
-  "$SRC/NixParser+Operators.swift" "$SRC/NixParser+Simple.swift" "$SRC/NixIndentedString.swift" "$SRC/NixPrinter.swift" \
+  "$SRC/NixParser+Operators.swift" "$SRC/NixParser+Simple.swift" "$SRC/NixIndentedString.swift" "$SRC/NixDuplicateCheck.swift" "$SRC/NixPrinter.swift" \
   FuzzNixParser.swift -o .build/nix-parser-fuzzer 2> .build/swiftc.log || { cat .build/swiftc.log; exit 1; }
 # Seed the corpus from the sample estate (once).
 if [ -z "$(ls -A corpus)" ]; then

@@ -13,7 +13,7 @@ extension NixParser {
     }
 
     func checkDuplicates(_ binds: [NixBinding]) throws {
-        guard binds.count > 1 else { return }
+        guard binds.count > 1, Self.firstNamesRepeat(binds) else { return }
         let root = AttrNode()
         for b in binds { try insert(b, into: root) }
     }
@@ -65,6 +65,25 @@ extension NixParser {
                 node = child
             }
         }
+    }
+
+    /// The fast path: only when some first name repeats can anything clash (or merge).
+    static func firstNamesRepeat(_ binds: [NixBinding]) -> Bool {
+        var names: [String] = []
+        names.reserveCapacity(binds.count)
+        for b in binds {
+            switch b.kind {
+            case .assign(let path, _): if let n = path.first?.staticName { names.append(n) }
+            case .inherit(_, let ns): for n in ns { if let s = n.staticName { names.append(s) } }
+            }
+        }
+        if names.count <= 12 {
+            for i in 0..<names.count { for j in (i + 1)..<names.count where names[i] == names[j] { return true } }
+            return false
+        }
+        var seen = Set<String>(minimumCapacity: names.count)
+        for n in names where !seen.insert(n).inserted { return true }
+        return false
     }
 
     private func duplicate(_ path: [String], at offset: Int, first: Int) -> Failure {

@@ -267,6 +267,10 @@ struct NixLexer {
 
     /// Tries the path and URI rules at `p`; returns a token when one is longer than `other`.
     private mutating func pathOrURI(_ p: Int, beating other: Int) -> NixToken? {
+        // Both need a '/' (path) or ':' (URI) right after the run of path characters: check that first.
+        var j = p
+        while j < b.count, Self.isPathChar(b[j]) { j += 1 }
+        guard j < b.count, b[j] == 47 || b[j] == 58 else { return nil }
         let path = pathLength(p)
         let seg = pathSegmentLength(p)
         let segInterp = seg > 0 && at(p + seg) == 36 && at(p + seg + 1) == 123 ? seg + 2 : 0
