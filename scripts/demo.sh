@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VOUCH=${VOUCH:-.build/debug/vouch}
 mkdir -p out
+bash fixtures/git/make-infra-repo.sh out/git >/dev/null
 store=out/demo.db
 rm -f "$store" "$store"-wal "$store"-shm
 export VOUCH_STORE="$store"
