@@ -74,12 +74,19 @@ final class GitVerifier: @unchecked Sendable {
         let find = Self.run("ssh-keygen", ["-Y", "find-principals", "-f", allowed, "-s", sig])
         if find.status == 0, let principal = find.stdout.split(whereSeparator: \.isNewline).first.map(String.init) {
             let v = Self.run("ssh-keygen", ["-Y", "verify", "-f", allowed, "-I", principal, "-n", "git", "-s", sig], stdinPath: payload)
-            let key = v.stdout.range(of: "key ").map { String(v.stdout[$0.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines) }
+            let key = Self.sshKey(v.stdout)
             return GitSignatureVerdict(status: v.status == 0 ? "good" : "bad", signer: key.map { "\(principal) \($0)" } ?? principal)
         }
         let check = Self.run("ssh-keygen", ["-Y", "check-novalidate", "-n", "git", "-s", sig], stdinPath: payload)
-        let key = check.stdout.range(of: "key ").map { String(check.stdout[$0.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let key = Self.sshKey(check.stdout)
         return GitSignatureVerdict(status: check.status == 0 ? "unknown-key" : "bad", signer: key)
+    }
+
+    /// `Good "git" signature for P with ED25519 key SHA256:…` → `ED25519 SHA256:…`.
+    static func sshKey(_ output: String) -> String? {
+        guard let r = output.range(of: " with ") else { return nil }
+        let rest = output[r.upperBound...].prefix(while: { !$0.isNewline })
+        return rest.replacingOccurrences(of: " key ", with: " ").trimmingCharacters(in: .whitespaces)
     }
 
     private func verifyGPG(sig: String, payload: String) -> GitSignatureVerdict {

@@ -144,7 +144,7 @@ extension Schema {
                            AS direct_push,
                          s.touches_infra AS touches_infra, c.merged_author_email AS merged_author_email,
                          c.merger_differs AS merger_differs, c.shallow AS shallow, c.change_count AS change_count,
-                         c.additions AS additions, c.deletions AS deletions, c.message AS message,
+                         c.additions AS additions, c.deletions AS deletions, c.message AS message, c.encoding AS encoding,
                          c.capture_id AS first_capture_id
                   FROM git_capture_repo cr
                   JOIN git_commit_state s ON s.repo = cr.repo AND s.capture_id <= cr.capture_id

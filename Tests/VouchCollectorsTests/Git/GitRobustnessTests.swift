@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import Testing
+import VouchCollectors
+import VouchCore
+import VouchTestSupport
+
+@Suite("GitCollector robustness")
+struct GitRobustnessTests {
+    /// Builds a small repository with loose objects: five commits on five days.
+    func fiveCommits(_ extra: String = "") throws -> URL {
+        let dir = try TestSupport.makeTempDir("vouch-git")
+        try GitFixture.bash("""
+            git init -q -b main r && cd r
+            for i in 1 2 3 4 5; do
+              echo "line $i" > "file$i.txt"; git add -A
+              GIT_AUTHOR_DATE="2026-11-0${i}T10:00:00Z" GIT_COMMITTER_DATE="2026-11-0${i}T10:00:00Z" git commit -q -m "Commit $i"
+            done
+            \(extra)
+            """, in: dir)
+        return dir.appendingPathComponent("r")
+    }
+
+    @Test func nonUTF8NamesAndMessagesAndLargeFilesAreKeptSafely() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let repo = try fiveCommits("""
+            f=$(printf 'caf\\xe9.txt'); echo x > "$f"
+            seq 1 2000 > big.txt
+            printf '\\x00\\x01\\x02\\xff' > blob.bin
+            git add -A
+            printf 'Non-UTF-8 \\xff message\\n\\nbody\\n' > ../msg
+            GIT_AUTHOR_DATE="2026-11-06T10:00:00Z" GIT_COMMITTER_DATE="2026-11-06T10:00:00Z" git -c i18n.commitEncoding=ISO-8859-1 commit -q -F ../msg
+            """)
+        let store = try EvidenceStore(path: repo.deletingLastPathComponent().appendingPathComponent("v.db").path)
+        let c = try GitFixture.collect(store, repo, options: ["max_diff_bytes": 1000]).captureID
+        let head = try GitFixture.rev(repo, "HEAD")
+        let commit = try #require(try GitFixture.rows(store, "SELECT summary, message, message_sha256, encoding FROM git_commit WHERE capture_id = ? AND id = ?", [c, head]).first)
+        #expect((commit[0] as String) == "Non-UTF-8 \\xFF message")
+        #expect((commit[1] as String) == "Non-UTF-8 \\xFF message\\x0A\\x0Abody\\x0A")
+        #expect((commit[2] as String) == Hashing.sha256Hex([UInt8]("Non-UTF-8 ".utf8) + [0xFF] + [UInt8](" message\n\nbody\n".utf8)))
+        #expect((commit[3] as String?) == "ISO-8859-1")
+        let changes = try GitFixture.rows(store, "SELECT path, additions, deletions, binary, too_large FROM git_change WHERE capture_id = ? AND commit_id = ? ORDER BY path", [c, head])
+        #expect(changes.map { r in "\(r[0] as String)|\((r[1] as Int64?).map(String.init) ?? "-")|\((r[2] as Int64?).map(String.init) ?? "-")|\(r[3] as Int64)|\(r[4] as Int64)" } == [
+            "big.txt|-|-|1|1", "blob.bin|-|-|1|0", "caf\\xE9.txt|1|0|0|0",
+        ])
+    }
+
+    @Test func shallowCloneRecordsItsBoundary() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let repo = try fiveCommits("cd .. && git clone -q --depth 2 file://$PWD/r shallow")
+        let shallow = repo.deletingLastPathComponent().appendingPathComponent("shallow")
+        let store = try EvidenceStore(path: repo.deletingLastPathComponent().appendingPathComponent("v.db").path)
+        let outcome = try GitFixture.collect(store, shallow)
+        #expect(outcome.errorCount == 0)
+        let boundary = try GitFixture.rev(repo, "HEAD~1")
+        let link = try #require(try GitFixture.rows(store, "SELECT shallow, shallow_boundary, commit_count, complete FROM git_capture_repo").first)
+        #expect((link[0] as Int64) == 1 && (link[1] as String) == "[\"\(boundary)\"]" && (link[2] as Int64) == 2 && (link[3] as Int64) == 1)
+        let rows = try GitFixture.rows(store, "SELECT summary, shallow, parent_count FROM git_commit WHERE capture_id = ? ORDER BY author_epoch", [outcome.captureID])
+        #expect(rows.map { "\($0[0] as String)|\($0[1] as Int64)|\($0[2] as Int64)" } == ["Commit 4|1|1", "Commit 5|0|1"])
+        // The boundary commit's changes are against the empty tree: its whole tree appears as added.
+        #expect(try GitFixture.int(store, "SELECT count(*) FROM git_change WHERE commit_id = ? AND status = 'added'", [boundary]) == 4)
+    }
+
+    @Test func missingObjectsBecomeErrorItemsAndTheRestLands() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let repo = try fiveCommits()
+        let c2 = try GitFixture.rev(repo, "HEAD~3"), c4 = try GitFixture.rev(repo, "HEAD~1")
+        let blob = try GitFixture.rev(repo, "HEAD~1:file4.txt")
+        try GitFixture.bash("rm .git/objects/\(c2.prefix(2))/\(c2.dropFirst(2)) .git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))", in: repo)
+        let store = try EvidenceStore(path: repo.deletingLastPathComponent().appendingPathComponent("v.db").path)
+        let outcome = try GitFixture.collect(store, repo)
+        #expect(outcome.sources.first?.status == "partial")
+        let summaries = try GitFixture.rows(store, "SELECT summary, change_count FROM git_commit WHERE capture_id = ? ORDER BY author_epoch", [outcome.captureID])
+        #expect(summaries.map { "\($0[0] as String)|\(($0[1] as Int64?).map(String.init) ?? "-")" } == ["Commit 3|-", "Commit 4|-", "Commit 5|1"])
+        let errors = try GitFixture.rows(store, "SELECT subject, json_extract(data, '$.error') FROM evidence WHERE capture_id = ? AND status = 'error' ORDER BY subject", [outcome.captureID])
+        #expect(errors.count == 3)
+        #expect(errors.contains { ($0[0] as String) == "r@\(c2)" && ($0[1] as String).contains("commit \(c2) (a parent of") })
+        #expect(errors.contains { ($0[0] as String) == "r@\(c4)" && ($0[1] as String).contains(blob) })
+        #expect(try GitFixture.int(store, "SELECT complete FROM git_capture_repo") == 0)
+    }
+
+    @Test func notARepositoryFailsTheSourceWithAClearMessage() throws {
+        let dir = try TestSupport.makeTempDir("vouch-git")
+        let store = try EvidenceStore(path: dir.appendingPathComponent("v.db").path)
+        let outcome = try GitFixture.collect(store, dir.appendingPathComponent("nothing-here"))
+        #expect(outcome.sources.first?.status == "error")
+        #expect(outcome.sources.first?.message?.contains("is not a readable git repository") == true)
+    }
+}
