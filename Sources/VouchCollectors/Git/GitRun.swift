@@ -77,6 +77,8 @@ struct GitRun {
         let oids = try walker.walk(tips: tips, stop: { _ in false }, missing: &missing)
         let onMain = Set(mainHead.map { walker.firstParentLine(from: $0, until: nil).ids } ?? [])
         let current = try store.allStates()
+        // A repository never stored before: everything is new, no need to look each commit up.
+        let anyStored = try store.hasCommits()
         var toRead: [git_oid] = []
         var stored: [String] = []
         var all = Set<String>()
@@ -84,7 +86,7 @@ struct GitRun {
             var o = oid
             let id = oidHex(&o)
             all.insert(id)
-            if try store.isStored(id) { stored.append(id) } else { toRead.append(oid) }
+            if try anyStored && store.isStored(id) { stored.append(id) } else { toRead.append(oid) }
         }
         try ingest(toRead, onMain: onMain)
         let sameFilters = prev?.configSHA256 == configSHA

@@ -43,6 +43,10 @@ struct GitStore {
                           arguments: [captureID, repo]) ?? false
     }
 
+    func hasCommits() throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM git_commit_row WHERE repo = ?)", arguments: [repo]) ?? false
+    }
+
     func isStored(_ id: String) throws -> Bool {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM git_commit_row WHERE repo = ? AND id = ?"),
                            arguments: [repo, id]) != nil
