@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VOUCH=${VOUCH:-$(pwd)/.build/release/vouch}
 N=${BENCH_GIT_COMMITS:-50000}
+RUNS=${BENCH_GIT_RUNS:-3}      # hyperfine runs per command (warm-up: one run, unless RUNS is 1)
+WARM=$([ "$RUNS" -gt 1 ] && echo 1 || echo 0)
 W=$(pwd)/bench-work/git
 R=$W/repo-$N
 mkdir -p "$W" bench/out
@@ -42,11 +44,11 @@ fi
 echo "git: $(git -C "$R" rev-list --count --all) commits, $(du -sm "$R" | cut -f1) MB packed, $(nproc) cores"
 printf 'sources:\n  - kind: git\n    target: %s\n    changes: lines\n' "$R" > "$W/full.yaml"
 printf 'sources:\n  - kind: git\n    target: %s\n    changes: none\n' "$R" > "$W/meta.yaml"
-hyperfine --warmup 1 --runs 3 --export-json bench/out/git-full.json \
+hyperfine --warmup "$WARM" --runs "$RUNS" --export-json bench/out/git-full.json \
   --prepare "rm -f $W/full.db $W/full.db-wal $W/full.db-shm" \
   -n git-log-numstat "git -C $R log --all --numstat --format=%H > /dev/null" \
   -n vouch-full "$VOUCH collect --store $W/full.db --profile $W/full.yaml > /dev/null"
-hyperfine --warmup 1 --runs 5 --export-json bench/out/git-meta.json \
+hyperfine --warmup "$WARM" --runs "$RUNS" --export-json bench/out/git-meta.json \
   --prepare "rm -f $W/meta.db $W/meta.db-wal $W/meta.db-shm" \
   -n git-log-format "git -C $R log --all --format='%H %T %P %an %ae %at %cn %ce %ct %s %(trailers)' > /dev/null" \
   -n vouch-metadata "$VOUCH collect --store $W/meta.db --profile $W/meta.yaml > /dev/null"
