@@ -37,6 +37,7 @@ extension Vouch {
                 let store = try global.openStore()
                 var evaluator = Evaluator(store: store, catalog: catalog, settings: settings, profileSHA256: profile.sha256)
                 evaluator.verifyStore = !noVerify
+                try PolicyVerifier.refresh(store: store, captureID: capture)
                 let s = try evaluator.evaluate(captureID: capture)
                 print("evaluation \(s.evaluationID) of capture \(s.captureID) (catalog \(catalog.framework.title), \(catalog.origin): \(catalog.directory.path))")
                 let checkCounts = Check.statuses.map { "\(s.count(checkStatus: $0)) \($0)" }.joined(separator: ", ")

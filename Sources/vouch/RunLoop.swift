@@ -240,7 +240,8 @@ struct Evaluation {
     /// Evaluates one capture (results land in the engine tables).
     @discardableResult
     func evaluate(_ store: EvidenceStore, captureID: Int64) throws -> VouchControls.EvaluationSummary {
-        try Evaluator(store: store, catalog: catalog, settings: settings, profileSHA256: profileSHA256).evaluate(captureID: captureID)
+        try PolicyVerifier.refresh(store: store, captureID: captureID)
+        return try Evaluator(store: store, catalog: catalog, settings: settings, profileSHA256: profileSHA256).evaluate(captureID: captureID)
     }
 }
 

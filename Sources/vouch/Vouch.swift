@@ -20,7 +20,7 @@ struct Vouch: AsyncParsableCommand {
             """,
         version: VouchVersion.current,
         subcommands: [Init.self, Collect.self, Evaluate.self, Verify.self, Captures.self, Query.self, Controls.self, Report.self, NixParse.self, Drift.self, CI.self, Run.self,
-                      Keygen.self, Export.self]
+                      Keygen.self, Export.self, Policy.self]
     )
 }
 

@@ -99,5 +99,22 @@ extension Schema {
                 try Schema.registerFactTable(db, name: name, source: "bpf", description: what)
             }
         }
+        // Derived from sealed facts after the capture (like the engine's results), so not part of the seal:
+        // recomputed by `vouch policy verify` and `vouch evaluate`.
+        m.registerMigration("2026-11-25 policy verification") { db in
+            try db.execute(sql: """
+                CREATE TABLE policy_verification (
+                  capture_id INTEGER NOT NULL, host TEXT, endpoint_id INTEGER, namespace TEXT, pod TEXT,
+                  direction TEXT, identity INTEGER, protocol INTEGER, port INTEGER, port_prefix_len INTEGER,
+                  expected TEXT,            -- allow | deny | allow+proxy | NULL (declared nowhere)
+                  enforced TEXT,            -- allow | deny | allow+proxy:PORT | NULL (not in the map)
+                  verdict TEXT NOT NULL CHECK (verdict IN ('match', 'unexpected', 'missing', 'mismatch', 'implicit', 'unverified')),
+                  policies TEXT,            -- the declaring policies, Kind/namespace/name, comma-separated
+                  reason TEXT,
+                  entry TEXT                -- one readable line: direction, identity, protocol/port, verdict
+                );
+                CREATE INDEX policy_verification_capture ON policy_verification(capture_id, endpoint_id);
+                """)
+        }
     }
 }
