@@ -108,8 +108,9 @@ struct BPFImportTests {
         for f in files {
             // One folder per file: a file's error must be its own.
             let dir = try TestSupport.makeTempDir("vouch-corpus")
+            defer { try? FileManager.default.removeItem(at: dir) }
             try FileManager.default.copyItem(at: f, to: dir.appendingPathComponent(f.lastPathComponent))
-            let (store, outcome) = try BPFTestSupport.collect(target: dir.path)
+            let (store, outcome) = try BPFTestSupport.collect(target: dir.path, in: dir)
             let src = try #require(outcome.sources.first)
             #expect(src.status != "error", "\(f.lastPathComponent): the whole source failed: \(src.message ?? "")")
             let errors = try BPFTestSupport.rows(store, "SELECT subject, data FROM evidence WHERE capture_id = ? AND status = 'error'", [outcome.captureID])

@@ -7,8 +7,8 @@ import VouchTestSupport
 
 /// Runs the bpf collector into a fresh store and hands back the store for queries.
 enum BPFTestSupport {
-    static func collect(target: String, options: [String: JSONValue] = [:]) throws -> (store: EvidenceStore, capture: CaptureOutcome) {
-        let dir = try TestSupport.makeTempDir("vouch-bpf")
+    static func collect(target: String, options: [String: JSONValue] = [:], in folder: URL? = nil) throws -> (store: EvidenceStore, capture: CaptureOutcome) {
+        let dir = try folder ?? TestSupport.makeTempDir("vouch-bpf")
         let store = try EvidenceStore(path: dir.appendingPathComponent("vouch.db").path)
         let runner = CaptureRunner(store: store, collectors: CollectorRegistry.all, baseDirectory: dir)
         let outcome = try runner.run([SourceRequest(source: "bpf", target: target, options: options)])
