@@ -18,10 +18,12 @@ public enum TestSupport {
         print("SKIP \(function): \(reason)")
     }
 
-    /// A fresh temporary folder, removed at process exit by the OS's tmp cleaning, or by `remove`.
+    /// A fresh temporary folder, removed when the test process exits
+    /// (set VOUCH_KEEP_TEST_DIRS=1 to keep them for a post-mortem).
     public static func makeTempDir(_ prefix: String = "vouch-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        TempDirs.shared.add(url)
         return url
     }
 
@@ -97,5 +99,36 @@ public enum TestSupport {
     public static func write(_ text: String, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
+    }
+}
+
+/// The temporary folders tests made, removed at exit: a full test run makes thousands.
+final class TempDirs: @unchecked Sendable {
+    static let shared = TempDirs()
+    private let lock = NSLock()
+    private var urls: [URL] = []
+    private var registered = false
+
+    func add(_ url: URL) {
+        lock.lock()
+        defer { lock.unlock() }
+        urls.append(url)
+        if !registered {
+            registered = true
+            atexit { TempDirs.shared.removeAll() }
+        }
+    }
+
+    func removeAll() {
+        guard ProcessInfo.processInfo.environment["VOUCH_KEEP_TEST_DIRS"] == nil else { return }
+        lock.lock()
+        let all = urls
+        urls = []
+        lock.unlock()
+        for url in all where (try? FileManager.default.removeItem(at: url)) == nil {
+            // Tests may have left read-only folders behind (e.g. the unreadable-folder case).
+            _ = try? TestSupport.run("/bin/chmod", ["-R", "u+rwx", url.path])
+            try? FileManager.default.removeItem(at: url)
+        }
     }
 }

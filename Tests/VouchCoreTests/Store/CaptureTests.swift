@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import VouchCore
+import VouchTestSupport
 
 /// A collector defined by the test: it adds what it is told, so the store's behaviour is seen alone.
 struct ScriptedCollector: Collector {
@@ -28,9 +29,7 @@ struct Boom: Error, LocalizedError { var errorDescription: String? { "the source
     }
 
     func makeDir() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vouch-core-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TestSupport.makeTempDir("vouch-core")
     }
 
     let adder = ScriptedCollector(source: "demo") { req, sink in
