@@ -16,8 +16,8 @@ extension Vouch {
                 capture with a baseline (--baseline STORE_FILE, its newest capture unless --baseline-capture ID; \
                 or --baseline-capture ID alone, in --store), and writes the requested formats to --out.
 
-                File times and owners differ between checkouts, so `file*:$.mtime`, `$.uid` and `$.gid` are \
-                ignored unless --keep-file-metadata is given.
+                File times, inodes and owners differ between checkouts, so the files source's mtime, mtime_ns, \
+                ctime_ns, inode, uid and gid are ignored unless --keep-file-metadata is given.
 
                 --fail-on regressions (default): checks that passed in the baseline and fail now, and new failures.
                 --fail-on failures: any failing check in the new capture. --fail-on drift: any change at all.
@@ -55,7 +55,7 @@ extension Vouch {
         @Flag(help: "Do not evaluate (no controls catalog here): only item and Talos drift are compared.")
         var noEvaluate = false
 
-        @Flag(help: "Compare file times and owners too.")
+        @Flag(help: "Compare file times, inodes and owners too.")
         var keepFileMetadata = false
 
         func formats() throws -> [DriftFormat] {
@@ -80,6 +80,9 @@ extension Vouch {
             }
             for p in ignore { _ = try DriftIgnore.parse(p) }
         }
+
+        /// File fields that differ between two checkouts of the same commit.
+        static let checkoutMetadata = ["$.mtime", "$.mtime_ns", "$.ctime_ns", "$.inode", "$.uid", "$.gid"]
 
         /// Why a source reads a live system (refused in CI), or nil.
         static func liveReason(_ r: SourceRequest) -> String? {
@@ -119,7 +122,7 @@ extension Vouch {
                 }
                 try evaluation?.evaluate(store, captureID: outcome.captureID)
                 var ignores = try ignore.map(DriftIgnore.parse) + DriftCommandSupport.profileIgnores(global)
-                if !keepFileMetadata { ignores += ["$.mtime", "$.uid", "$.gid"].map { DriftIgnore(kind: "file*", path: $0) } }
+                if !keepFileMetadata { ignores += Self.checkoutMetadata.map { DriftIgnore(kind: "file*", path: $0) } }
                 let result = try VouchCore.Drift.compare(from: baselineSide, to: (store, outcome.captureID),
                                                          options: DriftOptions(ignore: ignores))
                 let render = DriftRenderOptions(baseDirectory: FileManager.default.currentDirectoryPath, includeFailing: failOn == .failures)
@@ -137,9 +140,8 @@ extension Vouch {
                 if out != nil, !formats.contains(.text) {
                     FileHandle.standardOutput.write(Data(DriftRenderer.render(result, format: .text, options: render).utf8))
                 }
-                if outcome.sources.contains(where: { $0.status == "error" }) {
-                    throw ValidationError("a source could not be read (see the error items above); the pipeline cannot vouch for it")
-                }
+                let failedSources = outcome.sources.filter { $0.status == "error" }.map { "\($0.source)=\($0.target)" }
+                if !failedSources.isEmpty { throw DriftError.sourcesFailed(failedSources) }
                 let failed: Bool
                 switch failOn {
                 case .regressions: failed = !result.regressions.isEmpty || !result.newFailures.isEmpty

@@ -83,7 +83,7 @@ enum DriftCommandSupport {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw ValidationError("cannot write \(path): \(error.localizedDescription); check the folder and its permissions")
+            throw DriftError.cannotWrite(path: path, reason: error.localizedDescription)
         }
     }
 

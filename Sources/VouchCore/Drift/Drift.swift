@@ -78,6 +78,8 @@ public enum DriftError: Error, LocalizedError, Sendable {
     case liveSourceInCI(String)
     case badDuration(String)
     case locked(path: String, holder: String)
+    case cannotWrite(path: String, reason: String)
+    case sourcesFailed([String])
 
     public var errorDescription: String? {
         switch self {
@@ -87,6 +89,10 @@ public enum DriftError: Error, LocalizedError, Sendable {
             return "\(s) reads a live system, which `vouch ci` refuses (a pipeline checks repository files only); run it with `vouch collect` or `vouch run` on the host."
         case .badDuration(let s):
             return "'\(s)' is not a duration: write e.g. 30s, 5m, 1h, 1h30m or 7d."
+        case .cannotWrite(let path, let reason):
+            return "cannot write \(path): \(reason); check the folder and its permissions."
+        case .sourcesFailed(let sources):
+            return "source(s) \(sources.joined(separator: ", ")) could not be read (see the error items above), so the pipeline cannot vouch for them; fix the path or the input and run again."
         case .locked(let path, let holder):
             return "another vouch run holds \(path)\(holder.isEmpty ? "" : " (\(holder))"); runs on one store never overlap: stop it first, or use another --store."
         }

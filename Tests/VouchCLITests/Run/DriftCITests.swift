@@ -81,7 +81,12 @@ import Yams
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f)")
         }
         #expect(drift.stdout.contains("items: 1 added, 1 removed, 1 changed"), "\(drift.stdout)")
-        // Against the newest baseline capture: nothing changed (file times are not drift in CI).
+        // Against the newest baseline capture, from another checkout of the same files: nothing changed
+        // (file times, inodes and owners are not drift in CI).
+        let checkout = work.appendingPathComponent("checkout")
+        #expect(try TestSupport.run("/bin/cp", ["-R", estate.path, checkout.path]).status == 0)
+        let moved = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=\(checkout.path)", "--baseline", store.path, "--fail-on", "drift"])
+        #expect(moved.status == 0, "\(moved.stdout) \(moved.stderr)")
         let clean = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=\(estate.path)", "--baseline", store.path, "--fail-on", "drift"])
         #expect(clean.status == 0, "\(clean.stdout + clean.stderr)")
         let report = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=\(estate.path)", "--baseline", store.path,
@@ -105,6 +110,8 @@ import Yams
         let live = try TestSupport.vouch(["ci", "--store", work.appendingPathComponent("l.db").path, "--source", "files=live"])
         #expect(live.status == 2 && live.stderr.contains("live system"), "\(live.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("l.db").path))
+        let unreadable = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=\(work.path)/no-such-folder", "--fail-on", "none"])
+        #expect(unreadable.status == 2 && unreadable.stderr.contains("could not be read"), "\(unreadable.stderr)")
         let http = try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=http://127.0.0.1:9/x"])
         #expect(http.status == 2)
         #expect(try TestSupport.vouch(["ci", "--store", ciStore.path, "--source", "files=.", "--baseline", work.appendingPathComponent("nope.db").path]).status == 2)
