@@ -16,9 +16,9 @@ if [ "$(id -u)" != 0 ]; then echo "50-bpf: skipped: needs root (bpf() and a bpff
 mkdir -p "$W/fs" bench/out
 cc -O2 -o "$W/bpf-fill" bench/bpf-fill.c -lbpf
 mountpoint -q "$W/fs" || mount -t bpf bpf "$W/fs"
-cleanup() { rm -rf "$W/fs"/* 2>/dev/null || true; umount "$W/fs" 2>/dev/null || true; }
+cleanup() { rm -rf "$W/fs/big" "$W/fs/many" 2>/dev/null || true; umount "$W/fs" 2>/dev/null || true; }
 trap cleanup EXIT
-rm -rf "$W/fs"/*
+rm -rf "$W/fs/big" "$W/fs/many"
 
 ID=$("$W/bpf-fill" big "$N" "$W/fs/big")
 cat > "$W/big.yaml" <<YAML
