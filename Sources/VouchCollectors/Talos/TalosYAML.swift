@@ -1,4 +1,5 @@
 import Foundation
+import VouchCore
 import Yams
 
 /// One YAML document of a Talos file, parsed with Yams' Node API so scalars keep their original text.
@@ -70,31 +71,12 @@ enum TalosYAML {
         let bytes = [UInt8](data)
         var i = 0, line = 1
         while i < bytes.count {
-            let n = utf8Length(bytes, i)
+            let n = SafeText.utf8SequenceLength(bytes, at: i)
             if n == 0 { throw TalosInputError.notUTF8(file: display, line: line, offset: i, byte: bytes[i]) }
             if bytes[i] == 0x0A { line += 1 }
             i += n
         }
         throw TalosInputError.notUTF8(file: display, line: line, offset: bytes.count, byte: 0)
-    }
-
-    private static func utf8Length(_ b: [UInt8], _ i: Int) -> Int {
-        let c = b[i]
-        let n: Int
-        switch c {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: n = 2
-        case 0xE0...0xEF: n = 3
-        case 0xF0...0xF4: n = 4
-        default: return 0
-        }
-        guard i + n <= b.count else { return 0 }
-        for k in 1..<n where b[i + k] & 0xC0 != 0x80 { return 0 }
-        if n == 3, c == 0xE0, b[i + 1] < 0xA0 { return 0 }
-        if n == 3, c == 0xED, b[i + 1] > 0x9F { return 0 }
-        if n == 4, c == 0xF0, b[i + 1] < 0x90 { return 0 }
-        if n == 4, c == 0xF4, b[i + 1] > 0x8F { return 0 }
-        return n
     }
 
     /// Splits a YAML stream at `---` / `...` lines and parses each document on its own, so one

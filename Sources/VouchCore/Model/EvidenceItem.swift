@@ -65,7 +65,7 @@ public enum SafeText {
         var out = ""
         var i = 0
         while i < bytes.count {
-            let len = utf8Length(bytes, at: i)
+            let len = utf8SequenceLength(bytes, at: i)
             if len > 0 {
                 let s = String(decoding: bytes[i..<i + len], as: UTF8.self)
                 for u in s.unicodeScalars {
@@ -85,7 +85,8 @@ public enum SafeText {
     /// Whether the bytes are valid UTF-8 with no control characters.
     public static func isPlain(_ bytes: [UInt8]) -> Bool { from(bytes: bytes) == String(decoding: bytes, as: UTF8.self) }
 
-    private static func utf8Length(_ b: [UInt8], at i: Int) -> Int {
+    /// The length of the valid UTF-8 sequence starting at `i`, or 0 when the bytes there are not one.
+    public static func utf8SequenceLength(_ b: [UInt8], at i: Int) -> Int {
         let c = b[i]
         let n: Int
         switch c {
