@@ -66,5 +66,5 @@ open(sys.argv[1], "w").write(s)
 PY
 rm -f "$W/b.db"*
 /usr/bin/time -f "%e %M" -o "$W/bad.t" "$VOUCH" collect --store "$W/b.db" --source "talos=$W/bad" > /dev/null || true
-read -r secs rss < "$W/bad.t"
+read -r secs rss < <(tail -n 1 "$W/bad.t")
 echo "100 MB config + alias bomb: refused in ${secs} s, peak RSS $((rss / 1024)) MB, $(sqlite3 "$W/b.db" "SELECT count(*) FROM evidence WHERE status = 'error'") error items"
