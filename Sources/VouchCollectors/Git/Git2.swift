@@ -53,7 +53,19 @@ func git2(_ call: @autoclosure () -> String, _ rc: Int32) throws -> Int32 {
 
 /// libgit2's global state: initialised once per process, before any other call.
 enum Git2Library {
-    static let initialised: Bool = { git_libgit2_init() > 0 }()
+    /// Memory bounds: pack windows of 32 MiB, at most 256 MiB of them mapped at once (the defaults map a
+    /// whole pack per repository handle, and every reader thread has its own). libgit2's object cache
+    /// is off: each reader keeps its own (`GitObjectCache`). Objects are not hashed again on every
+    /// read (git itself does not either: `git fsck` is the integrity check; re-hashing doubled the
+    /// cost of reading history).
+    static let initialised: Bool = {
+        guard git_libgit2_init() > 0 else { return false }
+        _ = vouch_git_set_strict_hash_verification(0)
+        _ = vouch_git_set_caching(0)
+        _ = vouch_git_set_mwindow_size(32 << 20)
+        _ = vouch_git_set_mwindow_mapped_limit(256 << 20)
+        return true
+    }()
 }
 
 /// A commit id as 40 lower-case hex characters.

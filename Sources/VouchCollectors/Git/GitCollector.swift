@@ -43,6 +43,11 @@ public struct GitCollector: Collector {
             "shallow_boundary": .array(boundary.map { .string($0) }), "changes": .string(opts.changes.rawValue),
             "refs": .array(refs.map { .string("\($0.name) \($0.target ?? $0.symbolic ?? "")") }),
         ]))
+        // A large history writes hundreds of thousands of rows into indexed tables: with SQLite's default
+        // 2 MiB page cache the same index pages are read back and spilled to the WAL over and over.
+        let cacheSize = try Int.fetchOne(sink.db, sql: "PRAGMA cache_size") ?? -2000
+        try sink.db.execute(sql: "PRAGMA cache_size = -65536")
+        defer { try? sink.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
         store.evidenceID = try sink.add(item)
         for r in refs { try store.insertRef(r) }
         for p in opts.paths { try store.insertPath(p) }

@@ -12,6 +12,13 @@ enum GitChangesMode: String, Sendable {
     case none
 }
 
+/// What the hunk callback adds up.
+private struct LineCount {
+    var adds: Int64 = 0
+    var dels: Int64 = 0
+    var binary = false
+}
+
 /// Reads one commit's facts from its own repository handle (one reader per thread).
 final class GitCommitReader {
     let repo: Git2Repository
@@ -19,9 +26,16 @@ final class GitCommitReader {
     let maxDiffBytes: Int64
     let shallow: Set<String>
     let redactor: Redactor
+    let cache: GitObjectCache
 
-    init(path: String, mode: GitChangesMode, maxDiffBytes: Int64, shallow: Set<String>, redactor: Redactor) throws {
+    /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
+    let libgit2TreeDiff: Bool
+
+    init(path: String, mode: GitChangesMode, maxDiffBytes: Int64, shallow: Set<String>, redactor: Redactor,
+         libgit2TreeDiff: Bool = false) throws {
         repo = try Git2Repository(path: path)
+        self.libgit2TreeDiff = libgit2TreeDiff
+        cache = GitObjectCache(repository: repo)
         self.mode = mode
         self.maxDiffBytes = maxDiffBytes
         self.shallow = shallow
@@ -29,8 +43,9 @@ final class GitCommitReader {
     }
 
     func read(_ oid: git_oid) throws -> GitCommitFacts {
-        let c = try repo.commit(oid)
-        defer { git_commit_free(c) }
+        var oid = oid
+        defer { cache.trim() }
+        let c = try cache.lookup(&oid, GIT_OBJECT_COMMIT, what: "reading commit \(oidHex(&oid))")
         let id = oidHex(git_commit_id(c))
         var parents: [String] = []
         for i in 0..<git_commit_parentcount(c) {
@@ -84,22 +99,16 @@ final class GitCommitReader {
     /// The per-file changes against the first parent (the empty tree for a root or shallow commit), renames found.
     private func changes(_ c: OpaquePointer, firstParent: git_oid?) throws -> [GitChangeFacts] {
         let commitID = oidHex(git_commit_id(c))
-        var tree: OpaquePointer?
-        try git2("reading the tree of commit \(commitID)", git_commit_tree(&tree, c))
-        defer { git_tree_free(tree) }
+        let tree = try cache.lookup(git_commit_tree_id(c), GIT_OBJECT_TREE, what: "reading the tree of commit \(commitID)")
         var parentTree: OpaquePointer?
         if var parent = firstParent {
-            var pc: OpaquePointer?
-            try git2("reading parent \(oidHex(&parent)) of commit \(commitID)", git_commit_lookup(&pc, repo.pointer, &parent))
-            defer { git_commit_free(pc) }
-            try git2("reading the tree of parent \(oidHex(&parent))", git_commit_tree(&parentTree, pc))
+            let pc = try cache.lookup(&parent, GIT_OBJECT_COMMIT, what: "reading parent \(oidHex(&parent)) of commit \(commitID)")
+            parentTree = try cache.lookup(git_commit_tree_id(pc), GIT_OBJECT_TREE, what: "reading the tree of parent \(oidHex(&parent))")
         }
-        defer { git_tree_free(parentTree) }
-        var opts = git_diff_options()
-        git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION))
-        opts.context_lines = 0
-        opts.interhunk_lines = 0
-        opts.max_size = maxDiffBytes
+        var opts = diffOptions()
+        if !libgit2TreeDiff, let plain = try GitTreeDiff(cache: cache).changes(old: parentTree, new: tree) {
+            return try plain.map { try facts($0, commitID: commitID, opts: &opts) }
+        }
         var diff: OpaquePointer?
         try git2("comparing commit \(commitID) with its parent", git_diff_tree_to_tree(&diff, repo.pointer, parentTree, tree, &opts))
         defer { git_diff_free(diff) }
@@ -141,6 +150,69 @@ final class GitCommitReader {
                 similarity: (status == "renamed" || status == "copied") ? Int64(delta.similarity) : nil))
         }
         return out
+    }
+
+    private func diffOptions() -> git_diff_options {
+        var opts = git_diff_options()
+        git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION))
+        opts.context_lines = 0
+        opts.interhunk_lines = 0
+        opts.max_size = maxDiffBytes
+        return opts
+    }
+
+    /// One file of a plain change (no rename possible): the same row libgit2's diff would give.
+    private func facts(_ ch: GitTreeDiff.Change, commitID: String, opts: inout git_diff_options) throws -> GitChangeFacts {
+        let path = SafeText.from(bytes: ch.path)
+        var adds: Int64?, dels: Int64?, binary = false, tooLarge = false
+        if mode == .lines {
+            (adds, dels, binary, tooLarge) = try lineStats(ch, path: path, commitID: commitID, opts: &opts)
+        }
+        var oldID = ch.old?.id, newID = ch.new?.id
+        return GitChangeFacts(
+            path: path, status: ch.old == nil ? "added" : (ch.new == nil ? "deleted" : "modified"), oldPath: nil,
+            additions: binary ? nil : adds, deletions: binary ? nil : dels, binary: binary, tooLarge: tooLarge,
+            oldMode: ch.old.map { Int64($0.mode) }, newMode: ch.new.map { Int64($0.mode) },
+            oldBlob: oldID != nil ? oidHex(&oldID!) : nil, newBlob: newID != nil ? oidHex(&newID!) : nil, similarity: nil)
+    }
+
+    /// Lines added and deleted (libgit2's xdiff, as its diff would count them), or binary / too large.
+    private func lineStats(_ ch: GitTreeDiff.Change, path: String, commitID: String, opts: inout git_diff_options) throws
+        -> (adds: Int64?, dels: Int64?, binary: Bool, tooLarge: Bool)
+    {
+        // A mode change alone: nothing to diff.
+        if let o = ch.old, let n = ch.new, withUnsafePointer(to: o.id, { a in withUnsafePointer(to: n.id) { git_oid_equal(a, $0) } }) == 1 {
+            return (0, 0, false, false)
+        }
+        var oldBlob: OpaquePointer?, newBlob: OpaquePointer?
+        if var id = ch.old?.id { oldBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
+        if var id = ch.new?.id { newBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
+        // Over the size limit: binary and too large, as libgit2's diff marks it (without diffing it).
+        let largest = max(oldBlob.map { git_blob_rawsize($0) } ?? 0, newBlob.map { git_blob_rawsize($0) } ?? 0)
+        if largest > maxDiffBytes { return (nil, nil, true, true) }
+        // Counted from the hunk headers: with no context lines a hunk holds only changed lines, so
+        // its line counts are the additions and deletions (what `git_patch_line_stats` would count,
+        // without building the patch).
+        var count = LineCount()
+        try (ch.path + [0]).withUnsafeBufferPointer { cpath in
+            let c = UnsafeRawPointer(cpath.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let rc = withUnsafeMutablePointer(to: &count) { payload in
+                git_diff_blobs(oldBlob, c, newBlob, c, &opts, { delta, _, payload in
+                    if let delta, delta.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 {
+                        payload!.assumingMemoryBound(to: LineCount.self).pointee.binary = true
+                    }
+                    return 0
+                }, nil, { _, hunk, payload in
+                    let p = payload!.assumingMemoryBound(to: LineCount.self)
+                    p.pointee.adds += Int64(hunk!.pointee.new_lines)
+                    p.pointee.dels += Int64(hunk!.pointee.old_lines)
+                    return 0
+                }, nil, payload)
+            }
+            try git2("diffing \(path) in commit \(commitID)", rc)
+        }
+        if count.binary { return (nil, nil, true, false) }
+        return (count.adds, count.dels, false, false)
     }
 
     static func statusName(_ s: git_delta_t) -> String {

@@ -46,14 +46,15 @@ enum GitMessage {
         {
             return (n, "bitbucket")
         }
-        if let r = message.range(of: "See merge request ", options: .backwards) {
-            let rest = message[r.upperBound...].prefix(while: { !$0.isNewline && $0 != " " })
+        if let r = SafeText.byteRange(of: "See merge request ", in: message, last: true) {
+            let start = message.utf8.index(message.utf8.startIndex, offsetBy: r.upperBound)
+            let rest = message[start...].prefix(while: { !$0.isNewline && $0 != " " })
             if let bang = rest.lastIndex(of: "!"), let n = leadingNumber(rest[rest.index(after: bang)...]) {
                 return (n, "gitlab")
             }
         }
         // A squash merge: the subject ends with "(#N)".
-        let trimmed = summary.trimmingCharacters(in: .whitespaces)
+        let trimmed = trimmingWhitespace(summary)
         if trimmed.hasSuffix(")"), let open = trimmed.range(of: "(#", options: .backwards) {
             let digits = trimmed[open.upperBound..<trimmed.index(before: trimmed.endIndex)]
             if !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), let n = Int64(digits) {
@@ -61,6 +62,16 @@ enum GitMessage {
             }
         }
         return nil
+    }
+
+    /// `summary` without leading and trailing spaces and tabs (what Foundation's `.whitespaces` trims), without Foundation.
+    static func trimmingWhitespace(_ text: String) -> Substring {
+        func space(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" || (u.value > 0x7F && u.properties.generalCategory == .spaceSeparator) }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !space($0) }), let last = scalars.lastIndex(where: { !space($0) }) else {
+            return text[text.endIndex...]
+        }
+        return text[first...last]
     }
 
     private static func leadingNumber(_ s: Substring) -> Int64? {

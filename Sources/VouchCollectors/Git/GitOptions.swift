@@ -27,7 +27,8 @@ enum GitCollectorError: Error, LocalizedError {
 /// `name` (default: the folder name), `branches` (patterns; default: all refs), `main` (the main branch;
 /// default main, master or origin's HEAD), `paths` (prefixes such as `talos/`), `allowed_signers`,
 /// `gpg_keyring`, `changes` (lines | paths | none; default lines), `max_diff_bytes` (default 1 MiB),
-/// `threads` (default: the number of cores, at most 4).
+/// `threads` (default: the number of cores, at most 4), `tree_diff` (vouch | libgit2; default vouch: see
+/// `GitTreeDiff`; `libgit2` compares every commit with libgit2's own diff, slower, for cross-checking).
 struct GitOptions {
     var path: String
     var name: String?
@@ -39,6 +40,8 @@ struct GitOptions {
     var changes: GitChangesMode
     var maxDiffBytes: Int64
     var threads: Int
+    /// Compare trees with libgit2's `git_diff_tree_to_tree` for every commit (same rows, slower).
+    var libgit2TreeDiff: Bool
 
     init(_ request: CollectRequest) throws {
         path = request.targetURL.standardizedFileURL.path
@@ -63,6 +66,11 @@ struct GitOptions {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         threads = Int(request.intOption("threads") ?? Int64(min(max(cores, 1), 4)))
         guard (1...64).contains(threads) else { throw GitCollectorError.badOption(key: "threads", reason: "use 1 to 64") }
+        let engine = request.option("tree_diff") ?? "vouch"
+        guard ["vouch", "libgit2"].contains(engine) else {
+            throw GitCollectorError.badOption(key: "tree_diff", reason: "'\(engine)' is not one of vouch, libgit2")
+        }
+        libgit2TreeDiff = engine == "libgit2"
     }
 
     static func normalizePrefix(_ p: String) -> String {

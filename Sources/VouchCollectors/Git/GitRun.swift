@@ -116,7 +116,7 @@ struct GitRun {
         guard !oids.isEmpty else { return }
         let readers = try (0..<max(1, min(opts.threads, oids.count / 64 + 1))).map { _ in
             try GitCommitReader(path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes,
-                                shallow: walker.shallow, redactor: redactor)
+                                shallow: walker.shallow, redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff)
         }
         var done = 0
         var errorsSeen = 0

@@ -80,8 +80,9 @@ final class GitParallelReader: @unchecked Sendable {
     private var nextChunk = 0
     private var consumed = 0
     private var cancelled = false
-    private let chunkSize = 32
-    private let maxAhead = 16
+    /// Large chunks: a thread reading consecutive commits finds the parent's trees and blobs in its cache.
+    private let chunkSize = 256
+    private let maxAhead = 4
 
     /// Reads `oids` with `readers` (one per thread) and calls `consume` for each, in order.
     static func run(oids: [git_oid], readers: [GitCommitReader],

@@ -57,29 +57,62 @@ public struct EvidenceItem: Sendable, Hashable {
 /// valid UTF-8 stays as it is, other bytes become `\xNN` (and a literal backslash `\\`).
 public enum SafeText {
     public static func from(bytes: [UInt8]) -> String {
-        if let s = String(validatingCString: bytes.map { CChar(bitPattern: $0) } + [0]),
-            !s.contains("\\"), !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        {
-            return s
-        }
-        var out = ""
+        // Printable ASCII without a backslash: as it is.
+        if !bytes.contains(where: { $0 < 0x20 || $0 >= 0x7F || $0 == 0x5C }) { return String(decoding: bytes, as: UTF8.self) }
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
         var i = 0
         while i < bytes.count {
-            let len = utf8SequenceLength(bytes, at: i)
-            if len > 0 {
-                let s = String(decoding: bytes[i..<i + len], as: UTF8.self)
-                for u in s.unicodeScalars {
-                    if u == "\\" { out += "\\\\" }
-                    else if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\x%02X", u.value) }
-                    else { out.unicodeScalars.append(u) }
-                }
-                i += len
-            } else {
-                out += String(format: "\\x%02X", bytes[i])
+            let b = bytes[i]
+            if b < 0x80 {
+                if b == 0x5C { out.append(0x5C); out.append(0x5C) }
+                else if b < 0x20 || b == 0x7F { out.append(contentsOf: [0x5C, 0x78, hex[Int(b >> 4)], hex[Int(b & 15)]]) }
+                else { out.append(b) }
                 i += 1
+            } else {
+                let len = utf8SequenceLength(bytes, at: i)
+                if len > 0 {
+                    out.append(contentsOf: bytes[i..<i + len])
+                    i += len
+                } else {
+                    out.append(contentsOf: [0x5C, 0x78, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    i += 1
+                }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `needle` occurs in `text`, comparing UTF-8 bytes (no Foundation, no locale).
+    public static func contains(_ text: String, _ needle: String) -> Bool { byteRange(of: needle, in: text) != nil }
+
+    /// The byte offsets of the first (or last) occurrence of `needle` in `text`'s UTF-8.
+    public static func byteRange(of needle: String, in text: String, last: Bool = false) -> Range<Int>? {
+        var text = text, needle = needle
+        return text.withUTF8 { t -> Range<Int>? in
+            needle.withUTF8 { n -> Range<Int>? in
+                if n.isEmpty { return 0..<0 }
+                guard t.count >= n.count else { return nil }
+                let first = n[0], span = t.count - n.count
+                if last {
+                    var i = span
+                    while i >= 0 {
+                        if t[i] == first, memcmp(t.baseAddress! + i, n.baseAddress!, n.count) == 0 { return i..<i + n.count }
+                        i -= 1
+                    }
+                    return nil
+                }
+                var i = 0
+                while i <= span {
+                    guard let p = memchr(t.baseAddress! + i, Int32(first), span - i + 1) else { return nil }
+                    i = UnsafeRawPointer(p) - UnsafeRawPointer(t.baseAddress!)
+                    if memcmp(t.baseAddress! + i, n.baseAddress!, n.count) == 0 { return i..<i + n.count }
+                    i += 1
+                }
+                return nil
+            }
+        }
     }
 
     /// Whether the bytes are valid UTF-8 with no control characters.

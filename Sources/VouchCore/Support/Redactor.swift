@@ -35,7 +35,7 @@ public final class Redactor: @unchecked Sendable {
         let known = secrets.sorted { $0.count > $1.count }
         lock.unlock()
         var out = Self.scrubPEMPrivateKeys(text, redactor: self)
-        for s in known where out.contains(s) {
+        for s in known where SafeText.contains(out, s) {
             out = out.replacingOccurrences(of: s, with: Self.fingerprintText(s))
         }
         return out
@@ -55,7 +55,7 @@ public final class Redactor: @unchecked Sendable {
 
     /// Replaces `-----BEGIN … PRIVATE KEY----- … -----END … PRIVATE KEY-----` blocks by their fingerprint.
     public static func scrubPEMPrivateKeys(_ text: String, redactor: Redactor? = nil) -> String {
-        guard text.contains("PRIVATE KEY-----") else { return text }
+        guard SafeText.contains(text, "PRIVATE KEY-----") else { return text }
         var out = ""
         var rest = Substring(text)
         while let begin = rest.range(of: "-----BEGIN ") {

@@ -79,6 +79,46 @@ struct GitRobustnessTests {
         #expect(try GitFixture.int(store, "SELECT complete FROM git_capture_repo") == 0)
     }
 
+    /// Vouch's own tree walk (which skips identical subtrees) must give exactly the rows libgit2's
+    /// `git_diff_tree_to_tree` gives, commit by commit, in every change mode: over the demo repository
+    /// plus mode changes, symlinks, type changes, a submodule, deleted folders, awkward names and sizes.
+    @Test(arguments: ["lines", "paths"])
+    func treeWalkMatchesLibgit2Diff(changes: String) throws {
+        guard GitFixture.toolsPresent else { return TestSupport.skip("git, ssh-keygen or gpg is missing") }
+        let infra = try GitFixture.infra()
+        let repo = infra.appendingPathComponent("infra")
+        try GitFixture.bash("""
+            c() { GIT_AUTHOR_DATE="2026-11-2${1}T10:00:00Z" GIT_COMMITTER_DATE="2026-11-2${1}T10:00:00Z" git commit -q -m "$2"; }
+            mkdir -p a/b/c a-b; echo one > a/b/c/deep.txt; echo two > a-b/x; echo three > a.b; printf 'no newline' > a/nonl
+            printf 'crlf\\r\\nline\\r\\n' > a/crlf.txt; : > a/empty; git add -A; c 1 "names that sort around slashes"
+            chmod +x a/b/c/deep.txt; git add -A; c 2 "mode change only"
+            ln -s a/b/c/deep.txt link; echo more >> a/nonl; git add -A; c 3 "symlink and an edit"
+            rm link; echo "now a file" > link; git add -A; c 4 "symlink becomes a file"
+            git rm -q -r a/b; git add -A; c 5 "delete a folder"
+            rm a.b; mkdir a.b; echo inside > a.b/f; git add -A; c 6 "file becomes a folder"
+            git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),sub; c 7 "a submodule"
+            seq 1 50000 > big.txt; printf '\\x00\\x01bin' > data.bin; git add -A; c 8 "large and binary"
+            seq 1 2 50000 > big.txt; printf '\\x00\\x02bin' > data.bin; git add -A; c 9 "large and binary again"
+            git mv a-b/x a-b/y; echo edit >> a/crlf.txt; git add -A; c 9 "rename with an edit elsewhere"
+            """, in: repo)
+        func rows(_ engine: String) throws -> [String] {
+            let store = try EvidenceStore(path: infra.appendingPathComponent("\(engine)-\(changes).db").path)
+            try GitFixture.collect(store, repo, options: ["changes": .string(changes), "tree_diff": .string(engine), "max_diff_bytes": 100_000])
+            return try GitFixture.rows(store, """
+                SELECT commit_id, path, status, old_path, additions, deletions, binary, too_large, old_mode, new_mode,
+                       old_blob, new_blob, similarity FROM git_change ORDER BY rowid
+                """).map { r in (0..<13).map { "\(r[$0] as DatabaseValue)" }.joined(separator: "|") }
+        }
+        let ours = try rows("vouch"), theirs = try rows("libgit2")
+        #expect(ours.count > 30)
+        #expect(ours == theirs)
+        for status in ["added", "deleted", "modified", "renamed"] { #expect(ours.contains { $0.contains("|\"\(status)\"|") }) }
+        if changes == "lines" {
+            #expect(ours.contains { $0.contains("|\"big.txt\"|\"modified\"|NULL|NULL|NULL|1|1|") })
+            #expect(ours.contains { $0.contains("|\"data.bin\"|\"modified\"|NULL|NULL|NULL|1|0|") })
+        }
+    }
+
     @Test func notARepositoryFailsTheSourceWithAClearMessage() throws {
         let dir = try TestSupport.makeTempDir("vouch-git")
         let store = try EvidenceStore(path: dir.appendingPathComponent("v.db").path)
