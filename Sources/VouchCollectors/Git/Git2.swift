@@ -53,7 +53,7 @@ func git2(_ call: @autoclosure () -> String, _ rc: Int32) throws -> Int32 {
 
 /// libgit2's global state: initialised once per process, before any other call.
 enum Git2Library {
-    /// Memory bounds: pack windows of 32 MiB, at most 256 MiB of them mapped at once (the defaults map a
+    /// Memory bounds: pack windows of 8 MiB, at most 64 MiB of them mapped at once (the defaults map a
     /// whole pack per repository handle, and every reader thread has its own). libgit2's object cache
     /// is off: each reader keeps its own (`GitObjectCache`). Objects are not hashed again on every
     /// read (git itself does not either: `git fsck` is the integrity check; re-hashing doubled the
@@ -62,8 +62,8 @@ enum Git2Library {
         guard git_libgit2_init() > 0 else { return false }
         _ = vouch_git_set_strict_hash_verification(0)
         _ = vouch_git_set_caching(0)
-        _ = vouch_git_set_mwindow_size(32 << 20)
-        _ = vouch_git_set_mwindow_mapped_limit(256 << 20)
+        _ = vouch_git_set_mwindow_size(8 << 20)
+        _ = vouch_git_set_mwindow_mapped_limit(64 << 20)
         return true
     }()
 }

@@ -46,7 +46,7 @@ public struct GitCollector: Collector {
         // A large history writes hundreds of thousands of rows into indexed tables: with SQLite's default
         // 2 MiB page cache the same index pages are read back and spilled to the WAL over and over.
         let cacheSize = try Int.fetchOne(sink.db, sql: "PRAGMA cache_size") ?? -2000
-        try sink.db.execute(sql: "PRAGMA cache_size = -65536")
+        try sink.db.execute(sql: "PRAGMA cache_size = -32768")
         defer { try? sink.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
         store.evidenceID = try sink.add(item)
         for r in refs { try store.insertRef(r) }
