@@ -21,12 +21,44 @@ struct GitPreviousCapture {
     var commitCount: Int64
 }
 
+/// The prepared inserts of one repository's run (bound through SQLite's C API: see `RawInsert`).
+final class GitInserts {
+    let db: Database
+    init(_ db: Database) { self.db = db }
+    lazy var state = Result { try RawInsert(db, sql: """
+        INSERT INTO git_commit_state(capture_id, repo, commit_id, present, first_parent_main, touches_infra,
+                                     signature_status, signer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """) }
+    lazy var commit = Result { try RawInsert(db, sql: """
+        INSERT INTO git_commit_row(capture_id, evidence_id, repo, id, tree, parents, parent_count,
+          author_name, author_email, author_time, author_epoch, author_tz,
+          committer_name, committer_email, committer_time, committer_epoch, committer_tz,
+          summary, message, message_sha256, encoding, signature_type, trailers, review_count,
+          is_merge, pr_number, pr_source, merged_author_email, merger_differs, shallow, change_count, additions, deletions,
+          changes_read)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """) }
+    lazy var change = Result { try RawInsert(db, sql: """
+        INSERT INTO git_change_row(capture_id, repo, commit_id, path, status, old_path, additions, deletions, binary,
+                                   too_large, old_mode, new_mode, old_blob, new_blob, similarity)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """) }
+}
+
 /// Reads and writes the git fact tables inside the capture's transaction.
 struct GitStore {
     let db: Database
     let captureID: Int64
     let repo: String
     var evidenceID: Int64?
+    let inserts: GitInserts
+
+    init(db: Database, captureID: Int64, repo: String) {
+        self.db = db
+        self.captureID = captureID
+        self.repo = repo
+        inserts = GitInserts(db)
+    }
 
     func previous() throws -> GitPreviousCapture? {
         guard let row = try Row.fetchOne(db, sql: """
@@ -101,45 +133,34 @@ struct GitStore {
     }
 
     func insertState(_ id: String, _ s: GitCommitState) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO git_commit_state(capture_id, repo, commit_id, present, first_parent_main, touches_infra,
-                                         signature_status, signer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [captureID, repo, id, s.present ? 1 : 0, s.firstParentMain ? 1 : 0, s.touchesInfra ? 1 : 0,
-                                     s.signature.status, s.signature.signer])
+        let q = try inserts.state.get()
+        q.bind(1, captureID); q.bind(2, repo); q.bind(3, id); q.bind(4, s.present); q.bind(5, s.firstParentMain)
+        q.bind(6, s.touchesInfra); q.bind(7, s.signature.status); q.bind(8, s.signature.signer)
+        try q.execute()
     }
 
     func insertCommit(_ f: GitCommitFacts) throws {
         let adds = f.changes?.reduce(Int64(0)) { $0 + ($1.additions ?? 0) }
         let dels = f.changes?.reduce(Int64(0)) { $0 + ($1.deletions ?? 0) }
-        let values: [(any DatabaseValueConvertible)?] = [
-            captureID, evidenceID, repo, f.id, f.tree, f.parents.joined(separator: " "), f.parents.count,
-            f.author.name, f.author.email, f.author.time, f.author.epoch, f.author.tz,
-            f.committer.name, f.committer.email, f.committer.time, f.committer.epoch, f.committer.tz,
-            f.summary, f.message, f.messageSHA256, f.encoding, f.signatureType, f.trailers, f.reviewCount,
-            f.isMerge ? 1 : 0, f.pullRequest?.number, f.pullRequest?.source, f.mergedAuthorEmail, f.mergerDiffers ? 1 : 0,
-            f.shallow ? 1 : 0, f.changes?.count, adds, dels, f.changes != nil ? 1 : 0,
-        ]
-        try db.cachedStatement(sql: """
-            INSERT INTO git_commit_row(capture_id, evidence_id, repo, id, tree, parents, parent_count,
-              author_name, author_email, author_time, author_epoch, author_tz,
-              committer_name, committer_email, committer_time, committer_epoch, committer_tz,
-              summary, message, message_sha256, encoding, signature_type, trailers, review_count,
-              is_merge, pr_number, pr_source, merged_author_email, merger_differs, shallow, change_count, additions, deletions,
-              changes_read)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: StatementArguments(values))
+        let q = try inserts.commit.get()
+        q.bind(1, captureID); q.bind(2, evidenceID); q.bind(3, repo); q.bind(4, f.id); q.bind(5, f.tree)
+        q.bind(6, f.parents.joined(separator: " ")); q.bind(7, f.parents.count)
+        q.bind(8, f.author.name); q.bind(9, f.author.email); q.bind(10, f.author.time); q.bind(11, f.author.epoch); q.bind(12, f.author.tz)
+        q.bind(13, f.committer.name); q.bind(14, f.committer.email); q.bind(15, f.committer.time); q.bind(16, f.committer.epoch)
+        q.bind(17, f.committer.tz)
+        q.bind(18, f.summary); q.bind(19, f.message); q.bind(20, f.messageSHA256); q.bind(21, f.encoding); q.bind(22, f.signatureType)
+        q.bind(23, f.trailers); q.bind(24, f.reviewCount)
+        q.bind(25, f.isMerge); q.bind(26, f.pullRequest?.number); q.bind(27, f.pullRequest?.source); q.bind(28, f.mergedAuthorEmail)
+        q.bind(29, f.mergerDiffers); q.bind(30, f.shallow); q.bind(31, f.changes?.count); q.bind(32, adds); q.bind(33, dels)
+        q.bind(34, f.changes != nil)
+        try q.execute()
         guard let changes = f.changes, !changes.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO git_change_row(capture_id, repo, commit_id, path, status, old_path, additions, deletions, binary,
-                                       too_large, old_mode, new_mode, old_blob, new_blob, similarity)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for c in changes {
-            let values: [(any DatabaseValueConvertible)?] = [
-                captureID, repo, f.id, c.path, c.status, c.oldPath, c.additions, c.deletions, c.binary ? 1 : 0,
-                c.tooLarge ? 1 : 0, c.oldMode, c.newMode, c.oldBlob, c.newBlob, c.similarity,
-            ]
-            try insert.execute(arguments: StatementArguments(values))
+        let c = try inserts.change.get()
+        for ch in changes {
+            c.bind(1, captureID); c.bind(2, repo); c.bind(3, f.id); c.bind(4, ch.path); c.bind(5, ch.status); c.bind(6, ch.oldPath)
+            c.bind(7, ch.additions); c.bind(8, ch.deletions); c.bind(9, ch.binary); c.bind(10, ch.tooLarge); c.bind(11, ch.oldMode)
+            c.bind(12, ch.newMode); c.bind(13, ch.oldBlob); c.bind(14, ch.newBlob); c.bind(15, ch.similarity)
+            try c.execute()
         }
     }
 
