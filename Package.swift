@@ -22,6 +22,9 @@ let package = Package(
             name: "CLibGit2", pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(
+            name: "CVouchZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "VouchReports",
             dependencies: [
-                "VouchCore", "VouchControls", "CLibXML2",
+                "VouchCore", "VouchControls", "CLibXML2", "CVouchZlib",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),

@@ -1,3 +1,4 @@
+import CVouchZlib
 import Foundation
 import ZIPFoundation
 
@@ -31,52 +32,37 @@ final class ZipWriter {
 
     /// Adds one file whose bytes `read` returns in order (empty `Data` at the end).
     /// `observe` sees every chunk of the uncompressed content (for hashing while streaming).
+    /// With `compress`, content whose first 64 KiB do not shrink by a tenth under fast deflate (random
+    /// data, images, archives) is stored as it is: deflating it again costs time and saves nothing.
     func add(_ name: String, size: Int64, compress: Bool, read: () throws -> Data, observe: (Data) -> Void = { _ in }) throws {
         let nameBytes = Array(name.utf8)
         let zip64 = size >= 0xFFFF_0000 || offset >= 0xFFFF_FFFF
-        let method: UInt16 = compress ? 8 : 0
-        let pending = Pending(headerOffset: offset, name: nameBytes, method: method, zip64: zip64)
+        let first = try read()
+        let deflating = compress && !Self.looksIncompressible(first)
+        let pending = Pending(headerOffset: offset, name: nameBytes, method: deflating ? 8 : 0, zip64: zip64)
         try write(localHeader(pending, crc: 0, compressed: 0, uncompressed: UInt64(size)))
-        var crc: CRC32 = 0
+        var crc: uLong = crc32(0, nil, 0)
         var uncompressed: UInt64 = 0
         var compressedSize: UInt64 = 0
-        if compress {
-            // Chunks from `read` are re-cut to the sizes deflate asks for, without shifting buffers.
-            var buffer = Data()
-            var start = 0
-            var done = false
-            crc = try Data.compress(size: size, bufferSize: 1 << 16, provider: { _, chunk in
-                var out = Data(capacity: chunk)
-                while out.count < chunk {
-                    if start >= buffer.endIndex {
-                        if done { break }
-                        let next = try read()
-                        if next.isEmpty { done = true; continue }
-                        observe(next)
-                        uncompressed += UInt64(next.count)
-                        buffer = next
-                        start = buffer.startIndex
-                    }
-                    let take = min(chunk - out.count, buffer.endIndex - start)
-                    out.append(buffer[start..<start + take])
-                    start += take
-                }
-                return out
-            }, consumer: { data in
-                try self.write(data)
-                compressedSize += UInt64(data.count)
-            })
-            while !done { let next = try read(); if next.isEmpty { done = true } else { observe(next); uncompressed += UInt64(next.count) } }
-        } else {
-            while true {
-                let next = try read()
-                if next.isEmpty { break }
+        let deflater = deflating ? try Deflater() : nil
+        var next = first
+        while true {
+            if !next.isEmpty {
                 observe(next)
-                crc = next.crc32(checksum: crc)
+                crc = next.withUnsafeBytes { crc32(crc, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count)) }
                 uncompressed += UInt64(next.count)
-                try write(next)
             }
-            compressedSize = uncompressed
+            if let deflater {
+                try deflater.feed(next, finish: next.isEmpty) { out in
+                    try write(out)
+                    compressedSize += UInt64(out.count)
+                }
+            } else if !next.isEmpty {
+                try write(next)
+                compressedSize += UInt64(next.count)
+            }
+            if next.isEmpty { break }
+            next = try read()
         }
         guard uncompressed == UInt64(size) else {
             throw BundleError.cannotWrite(path, "\(name) changed size while it was written (\(uncompressed) bytes, \(size) expected)")
@@ -84,10 +70,35 @@ final class ZipWriter {
         // Patch the local header with the CRC and sizes now that they are known.
         let end = offset
         try handle.seek(toOffset: pending.headerOffset)
-        try handle.write(contentsOf: localHeader(pending, crc: crc, compressed: compressedSize, uncompressed: uncompressed))
+        try handle.write(contentsOf: localHeader(pending, crc: CRC32(crc), compressed: compressedSize, uncompressed: uncompressed))
         try handle.seek(toOffset: end)
-        central.append(centralHeader(pending, crc: crc, compressed: compressedSize, uncompressed: uncompressed))
+        central.append(centralHeader(pending, crc: CRC32(crc), compressed: compressedSize, uncompressed: uncompressed))
         count += 1
+    }
+
+    /// Whether fast deflate of the first 64 KiB saves less than a tenth (too little to be worth deflating).
+    static func looksIncompressible(_ head: Data) -> Bool {
+        let sample = head.prefix(64 << 10)
+        guard sample.count >= 4096 else { return false }
+        // zlib keeps a pointer back to its stream: the stream must not move, so it lives on the heap.
+        let z = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        z.initialize(to: z_stream())
+        defer { z.deallocate() }
+        guard vouch_deflate_init_raw(z, 1) == Z_OK else { return false }
+        defer { deflateEnd(z) }
+        var out = [UInt8](repeating: 0, count: sample.count + 1024)
+        var input = Data(sample)
+        let produced: Int = input.withUnsafeMutableBytes { raw in
+            out.withUnsafeMutableBufferPointer { output in
+                z.pointee.next_in = raw.bindMemory(to: Bytef.self).baseAddress
+                z.pointee.avail_in = uInt(raw.count)
+                z.pointee.next_out = output.baseAddress
+                z.pointee.avail_out = uInt(output.count)
+                _ = deflate(z, Z_FINISH)
+                return output.count - Int(z.pointee.avail_out)
+            }
+        }
+        return produced * 10 > sample.count * 9
     }
 
     /// Adds bytes held in memory.
@@ -154,6 +165,55 @@ final class ZipWriter {
         d.append(contentsOf: p.name)
         if big { d.le16(0x0001); d.le16(24); d.le64(uncompressed); d.le64(compressed); d.le64(p.headerOffset) }
         return d
+    }
+}
+
+/// A raw deflate stream (zlib, default level, as ZIPFoundation wrote entries before). zlib keeps a
+/// pointer back to its stream, so the stream lives on the heap and never moves.
+private final class Deflater {
+    private let z = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    private var buffer = [UInt8](repeating: 0, count: 1 << 17)
+    private var open = false
+
+    init() throws {
+        z.initialize(to: z_stream())
+        guard vouch_deflate_init_raw(z, Z_DEFAULT_COMPRESSION) == Z_OK else {
+            z.deallocate()
+            throw BundleError.cannotWrite("zip", "zlib would not start")
+        }
+        open = true
+    }
+
+    deinit {
+        if open { deflateEnd(z) }
+        z.deallocate()
+    }
+
+    /// Deflates `data` (and, with `finish`, ends the stream), handing each output piece to `emit`.
+    func feed(_ data: Data, finish: Bool, emit: (Data) throws -> Void) throws {
+        var input = data
+        try input.withUnsafeMutableBytes { raw in
+            z.pointee.next_in = raw.bindMemory(to: Bytef.self).baseAddress
+            z.pointee.avail_in = uInt(raw.count)
+            while true {
+                let (rc, produced): (Int32, Int) = buffer.withUnsafeMutableBufferPointer { out in
+                    z.pointee.next_out = out.baseAddress
+                    z.pointee.avail_out = uInt(out.count)
+                    let rc = deflate(z, finish ? Z_FINISH : Z_NO_FLUSH)
+                    return (rc, out.count - Int(z.pointee.avail_out))
+                }
+                guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
+                    throw BundleError.cannotWrite("zip", "zlib failed (\(rc))")
+                }
+                if produced > 0 { try emit(Data(buffer[0..<produced])) }
+                // Done when zlib has taken all input and had room to spare (or, finishing, ended the stream).
+                if finish ? rc == Z_STREAM_END : z.pointee.avail_out > 0 { break }
+            }
+        }
+        if finish {
+            deflateEnd(z)
+            open = false
+        }
     }
 }
 

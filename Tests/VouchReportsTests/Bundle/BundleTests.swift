@@ -212,3 +212,34 @@ struct BundleTests {
         #expect(BundleManifest.signedBytes(m1) == BundleManifest.signedBytes(m2))
     }
 }
+
+@Suite("ZIP writer")
+struct ZipWriterTests {
+    @Test("text is deflated, random bytes are stored as they are; both read back intact with ZIPFoundation")
+    func storesWhatDeflateCannotShrink() throws {
+        let dir = try TestSupport.makeTempDir("vouch-zip")
+        let url = dir.appendingPathComponent("t.zip")
+        var rng = SystemRandomNumberGenerator()
+        let random = Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let text = Data(String(repeating: "machine:\n  type: controlplane\n", count: 20_000).utf8)
+        let zip = try ZipWriter(path: url.path)
+        try zip.add("random.bin", data: random)
+        try zip.add("text.yaml", data: text)
+        try zip.add("empty", data: Data())
+        try zip.add("small", data: Data("tiny".utf8))
+        try zip.finish()
+        let archive = try Archive(url: url, accessMode: .read)
+        var seen: [String: Data] = [:]
+        for e in archive {
+            var d = Data()
+            _ = try archive.extract(e) { d.append($0) }
+            seen[e.path] = d
+            if e.path == "random.bin" { #expect(e.compressedSize == UInt64(random.count)) }
+            if e.path == "text.yaml" { #expect(e.compressedSize * 50 < UInt64(text.count)) }
+        }
+        #expect(seen["random.bin"] == random)
+        #expect(seen["text.yaml"] == text)
+        #expect(seen["empty"] == Data())
+        #expect(seen["small"] == Data("tiny".utf8))
+    }
+}
