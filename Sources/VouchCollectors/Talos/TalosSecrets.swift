@@ -64,7 +64,7 @@ enum TalosSecrets {
         if named {
             // Booleans and numbers under a secret-like name (e.g. `secretboxEncryption: true`) are settings.
             if isPlainNonString { return .plain }
-            let t = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = ASCIIText.trimmedWhitespace(value) ?? value.trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty || t == "REDACTED" || t == "<redacted>" || t == "******" { return .blanked }
             return .secret
         }

@@ -18,10 +18,20 @@ public final class Redactor: @unchecked Sendable {
     /// Records a secret and returns its fingerprint.
     @discardableResult
     public func fingerprint(_ secret: String) -> String {
-        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed: String, trimmedLong: Bool, secretLong: Bool
+        if let t = ASCIIText.trimmedWhitespace(secret) {
+            // ASCII without CR: Characters are bytes, so counts are byte counts.
+            trimmed = t
+            trimmedLong = t.utf8.count >= 4
+            secretLong = secret.utf8.count >= 4
+        } else {
+            trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+            trimmedLong = trimmed.count >= 4
+            secretLong = secret.count >= 4
+        }
         lock.lock()
-        if trimmed.count >= 4 { secrets.insert(trimmed) }
-        if secret.count >= 4 { secrets.insert(secret) }
+        if trimmedLong { secrets.insert(trimmed) }
+        if secretLong { secrets.insert(secret) }
         lock.unlock()
         return Self.fingerprintText(secret)
     }
@@ -43,6 +53,7 @@ public final class Redactor: @unchecked Sendable {
 
     /// Whether a value looks like a PEM private key (also base64-wrapped ones Talos uses).
     public static func looksLikePrivateKey(_ value: String) -> Bool {
+        if let quick = ASCIIText.privateKeyQuickAnswer(value) { return quick }
         if value.contains("PRIVATE KEY-----") { return true }
         if value.count >= 40, value.count % 4 == 0, !value.contains(" "),
             let d = Data(base64Encoded: value), let t = String(data: d, encoding: .utf8),
@@ -80,5 +91,65 @@ public final class Redactor: @unchecked Sendable {
         }
         out += rest
         return out
+    }
+}
+
+/// Byte-level answers for ASCII text, where they provably match Foundation's Character-level ones
+/// (which are far slower and run on every scalar of a config). Anything else gets nil: ask Foundation.
+public enum ASCIIText {
+    /// `s.trimmingCharacters(in: .whitespacesAndNewlines)` for ASCII text without CR (CR LF is one
+    /// Character, so CR is left to Foundation); nil for any other text.
+    public static func trimmedWhitespace(_ s: String) -> String? {
+        var copy = s
+        return copy.withUTF8 { b -> String? in
+            for x in b where x >= 0x80 || x == 0x0D { return nil }
+            var lo = 0, hi = b.count
+            while lo < hi, isSpace(b[lo]) { lo += 1 }
+            while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
+            if lo == 0 && hi == b.count { return s }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+        }
+    }
+
+    /// `Redactor.looksLikePrivateKey` for ASCII text that is not all base64 alphabet: true when it
+    /// holds `PRIVATE KEY-----`, else false (base64 decoding without options refuses any other
+    /// byte). Nil when the full check is needed (non-ASCII, or base64-only text).
+    public static func privateKeyQuickAnswer(_ s: String) -> Bool? {
+        var copy = s
+        return copy.withUTF8 { b -> Bool? in
+            var allBase64 = true
+            for x in b {
+                if x >= 0x80 { return nil }
+                if allBase64 && !isBase64(x) { allBase64 = false }
+            }
+            if contains(b, "PRIVATE KEY-----") { return true }
+            return allBase64 ? nil : false
+        }
+    }
+
+    private static func isSpace(_ x: UInt8) -> Bool { x == 0x20 || (x >= 0x09 && x <= 0x0D) }
+
+    private static func isBase64(_ x: UInt8) -> Bool {
+        switch x {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+            return true
+        default: return false
+        }
+    }
+
+    private static func contains(_ b: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, b.count >= n, let hp = b.baseAddress else { return n == 0 }
+        let np = needle.utf8Start
+        var start = hp
+        let last = hp + (b.count - n)
+        while start <= last {
+            guard let found = memchr(start, Int32(np.pointee), last - start + 1) else { return false }
+            let at = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(at, np, n) == 0 { return true }
+            start = at + 1
+        }
+        return false
     }
 }
