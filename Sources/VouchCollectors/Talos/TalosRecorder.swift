@@ -115,7 +115,8 @@ final class TalosRecorder {
         let hasV1Config = maps.contains { m in
             m["version"]?.string == "v1alpha1" && m["machine"]?.mapping?["type"] != nil
         }
-        if hasV1Config && !text.contains("$patch") { return .config }
+        // Byte search first: `$patch` is ASCII, so a text without its bytes cannot contain it.
+        if hasV1Config && !(FastText.contains(text, "$patch") && text.contains("$patch")) { return .config }
         let talosShaped = maps.contains { m in
             m["version"] != nil || m["machine"] != nil || m["cluster"] != nil || (m["apiVersion"] != nil && m["kind"] != nil)
         }

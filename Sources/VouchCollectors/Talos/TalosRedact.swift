@@ -10,7 +10,7 @@ enum TalosRedact {
     static func redact(_ text: String, spans: [SecretSpan], secrets: [String], redactor: Redactor) -> String {
         var out = text
         if !spans.isEmpty {
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var lines = TalosLines.split(text).map(String.init)
             // Last span first, so earlier positions stay valid.
             for span in spans.sorted(by: { ($0.line, $0.column) > ($1.line, $1.column) }) {
                 apply(span, to: &lines)
