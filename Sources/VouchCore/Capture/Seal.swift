@@ -26,9 +26,25 @@ public enum Seal {
             frames.flush(into: &h)
             h.add(table)
             guard try db.tableExists(table) else { h.add("missing"); continue }
-            let statement = try db.makeStatement(sql: "SELECT * FROM \(table) WHERE capture_id = ? ORDER BY rowid")
+            let statement: Statement
+            let arguments: StatementArguments
+            if try hasCaptureIndex(db, table: table) {
+                // The index finds the capture's rows in index order: fetching each from the table and
+                // sorting them by rowid reads pages at random (and, in a large capture, re-reads them).
+                // A capture's rows are a rowid range, so scan that range in order and filter instead.
+                let range = try Row.fetchOne(db, sql: "SELECT min(rowid), max(rowid) FROM \(table) WHERE capture_id = ?",
+                                             arguments: [captureID])
+                guard let low = range?[0] as Int64?, let high = range?[1] as Int64? else { continue }
+                statement = try db.makeStatement(sql: """
+                    SELECT * FROM \(table) NOT INDEXED WHERE rowid BETWEEN ? AND ? AND capture_id = ? ORDER BY rowid
+                    """)
+                arguments = [low, high, captureID]
+            } else {
+                statement = try db.makeStatement(sql: "SELECT * FROM \(table) WHERE capture_id = ? ORDER BY rowid")
+                arguments = [captureID]
+            }
             let columns = Int32(statement.columnCount)
-            let rows = try Row.fetchCursor(statement, arguments: [captureID])
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
             while try rows.next() != nil {
                 let stmt = statement.sqliteStatement
                 frames.decimal(Int64(columns), tag: 0x69)
@@ -55,6 +71,14 @@ public enum Seal {
         }
         frames.flush(into: &h)
         return h.finalizeHex()
+    }
+
+    /// Whether an index of the table starts with `capture_id`.
+    private static func hasCaptureIndex(_ db: Database, table: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM pragma_index_list(?1) l JOIN pragma_index_info(l.name) i
+                          WHERE i.seqno = 0 AND i.name = 'capture_id')
+            """, arguments: [table]) ?? false
     }
 
     /// A buffer of `FieldHasher` fields (tag, big-endian 64-bit length, content).
