@@ -22,6 +22,12 @@ public struct TalosCollector: Collector {
 
     public init() {}
 
+    /// Threads reading and parsing files in a folder: one per core (the writer mostly waits on them).
+    static var readers: Int {
+        if let n = ProcessInfo.processInfo.environment["VOUCH_TALOS_READERS"].flatMap(Int.init), n > 0 { return n }
+        return max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     public func collect(_ request: CollectRequest, into sink: CaptureSink) throws {
         let recorder = try TalosRecorder(sink: sink, request: request,
                                          maxFileBytes: request.intOption("max_file_bytes") ?? Self.defaultMaxFileBytes,
@@ -39,8 +45,14 @@ public struct TalosCollector: Collector {
             }
         } else if isDir.boolValue {
             let files = try Self.configFiles(in: url)
+            // Files are read, parsed and redacted on other threads while this one writes them, in order.
+            let maxFileBytes = recorder.maxFileBytes, maxValues = recorder.maxValues
+            let reads = OrderedPrefetch(count: files.count, workers: Self.readers, window: 32) { i in
+                TalosRecorder.readFile(files[i].url, display: files[i].relative, maxFileBytes: maxFileBytes, maxValues: maxValues)
+            }
+            defer { reads.finish() }
             for (i, file) in files.enumerated() {
-                try recorder.recordFile(file.url, display: file.relative)
+                try recorder.recordRead(reads.take(i), url: file.url, display: file.relative, named: false)
                 if (i + 1) % 200 == 0 { request.progress("talos: \(i + 1)/\(files.count) files") }
             }
             try recorder.recordScanSummary(root: request.target, fileCount: files.count)

@@ -18,6 +18,27 @@ struct ConfigInput {
     var talosVersion: String?
 }
 
+/// A config flattened and redacted, ready to be written (see `TalosRecorder.prepareConfig`).
+struct PreparedConfig {
+    struct Ready {
+        var docs: [TalosDoc]
+        var posture: TalosPosture
+        /// The redacted YAML, stored as the item's blob.
+        var blob: Data
+        var blobSHA256: String
+        var settings: [FlatSetting]
+        /// `settings[i].value.canonicalText`.
+        var settingValues: [String]
+        var secretCount: Int
+        var encryptedCount: Int
+    }
+
+    var input: ConfigInput
+    /// The secrets seen while preparing.
+    var redactor: Redactor
+    var outcome: Result<Ready, any Error>
+}
+
 extension TalosRecorder {
     /// The name of a document: `v1alpha1`, or its kind with `/name` for named documents.
     static func documentName(_ root: Node?, index: Int) -> (name: String, kind: String?) {
@@ -34,9 +55,16 @@ extension TalosRecorder {
 
     /// Records one node config: the item (redacted YAML as blob), its settings and its posture row.
     func recordConfig(_ input: ConfigInput) throws {
-        for e in input.errors { try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)") }
+        try writeConfig(Self.prepareConfig(input, maxValues: maxValues))
+    }
+
+    /// Everything of a config that needs no store: flattening, redaction, posture. It runs with its
+    /// own redactor, so it can run off the writer thread; `writeConfig` hands that redactor's secrets
+    /// to the run's one where this code used to register them.
+    static func prepareConfig(_ input: ConfigInput, maxValues: Int) -> PreparedConfig {
+        let redactor = Redactor()
         let bytes = input.documents.reduce(0) { $0 + $1.text.utf8.count }
-        let flattener = TalosFlattener(redactor: request.redactor, display: input.file, limit: valueLimit(bytes: bytes))
+        let flattener = TalosFlattener(redactor: redactor, display: input.file, limit: valueLimit(bytes: bytes, maxValues: maxValues))
         var docs: [TalosDoc] = []
         var redactedParts: [String] = []
         do {
@@ -46,16 +74,38 @@ extension TalosRecorder {
                 let tree = try flattener.flatten(root, document: name, kind: kind, firstLine: d.firstLine)
                 docs.append(TalosDoc(name: name, kind: kind, tree: tree))
                 redactedParts.append(TalosRedact.redact(d.text, spans: flattener.takeSpans(), secrets: flattener.secretValues,
-                                                        redactor: request.redactor))
+                                                        redactor: redactor))
             }
-        } catch let e as TalosInputError {
-            try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)")
-            return
+        } catch {
+            return PreparedConfig(input: input, redactor: redactor, outcome: .failure(error))
         }
         var posture = TalosPosture(docs)
         if let live = input.talosVersion { posture.talosVersion = live }
+        let blob = Data(redactedParts.joined(separator: "---\n").utf8)
+        return PreparedConfig(input: input, redactor: redactor, outcome: .success(PreparedConfig.Ready(
+            docs: docs, posture: posture, blob: blob, blobSHA256: Hashing.sha256Hex(blob), settings: flattener.settings,
+            settingValues: flattener.settings.map(\.value.canonicalText), secretCount: flattener.secretCount,
+            encryptedCount: flattener.encryptedCount)))
+    }
+
+    /// Writes a prepared config: error items, then the item, its settings and its posture row.
+    func writeConfig(_ prepared: PreparedConfig) throws {
+        let input = prepared.input
+        for e in input.errors { try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)") }
+        request.redactor.absorb(prepared.redactor)
+        let ready: PreparedConfig.Ready
+        switch prepared.outcome {
+        case .failure(let e as TalosInputError):
+            try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)")
+            return
+        case .failure(let error): throw error
+        case .success(let r): ready = r
+        }
+        let docs = ready.docs
+        let posture = ready.posture
         let node = posture.hostname ?? input.fallbackNode
-        let blob = try sink.storeBlob(Data(redactedParts.joined(separator: "---\n").utf8))
+        try sink.storeBlob(ready.blob, sha256: ready.blobSHA256)
+        let blob = ready.blobSHA256
         let complete = input.errors.isEmpty
         var data = input.extra
         data["node"] = .string(node)
@@ -63,16 +113,16 @@ extension TalosRecorder {
         data["source_type"] = .string(input.sourceType)
         data["documents"] = .array(docs.map { .string($0.name) })
         data["complete"] = .bool(complete)
-        data["secret_count"] = .int(Int64(flattener.secretCount))
-        data["encrypted_count"] = .int(Int64(flattener.encryptedCount))
+        data["secret_count"] = .int(Int64(ready.secretCount))
+        data["encrypted_count"] = .int(Int64(ready.encryptedCount))
         let row = postureRow(posture, node: node, input: input, documentCount: docs.count, complete: complete,
-                             sops: flattener.encryptedCount > 0 || docs.contains { $0.tree["sops"] != nil },
-                             secretCount: flattener.secretCount)
+                             sops: ready.encryptedCount > 0 || docs.contains { $0.tree["sops"] != nil },
+                             secretCount: ready.secretCount)
         data["posture"] = .object(Dictionary(uniqueKeysWithValues: row.map { ($0.0, Self.json($0.1)) }))
         let id = try sink.add(EvidenceItem(kind: "talos.machineconfig", subject: node, origin: input.origin, data: .object(data),
                                            blobSHA256: blob))
-        for s in flattener.settings {
-            try insertSetting(s, evidenceID: id, node: node, file: input.file, sourceType: input.sourceType)
+        for (s, value) in zip(ready.settings, ready.settingValues) {
+            try insertSetting(s, valueText: value, evidenceID: id, node: node, file: input.file, sourceType: input.sourceType)
         }
         let columns = ["capture_id", "evidence_id"] + row.map(\.0)
         let sql = "INSERT INTO talos_node(\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"

@@ -39,6 +39,18 @@ public final class Redactor: @unchecked Sendable {
     /// Registers a secret without returning the fingerprint (for scrubbing only).
     public func register(_ secret: String) { fingerprint(secret) }
 
+    /// Registers every secret another redactor has seen (work done off the writer thread with its
+    /// own redactor joins the run's one at the point the sequential code would have registered it).
+    public func absorb(_ other: Redactor) {
+        guard other !== self else { return }
+        other.lock.lock()
+        let seen = other.secrets
+        other.lock.unlock()
+        lock.lock()
+        secrets.formUnion(seen)
+        lock.unlock()
+    }
+
     /// Replaces every known secret and every PEM private-key block in `text`.
     public func scrub(_ text: String) -> String {
         lock.lock()
