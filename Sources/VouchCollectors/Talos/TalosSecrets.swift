@@ -87,7 +87,8 @@ enum TalosSecrets {
         else { return nil }
         var out = value
         var changed = false
-        if out.contains("jointoken=") {
+        // Byte search first: `jointoken=` is ASCII, so a value without its bytes cannot contain it.
+        if FastText.contains(out, "jointoken="), out.contains("jointoken=") {
             out = rewriteParameter(out, name: "jointoken=", redactor: redactor)
             changed = true
         }

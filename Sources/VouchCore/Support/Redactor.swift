@@ -123,9 +123,10 @@ public enum ASCIIText {
         }
     }
 
-    /// `Redactor.looksLikePrivateKey` for ASCII text that is not all base64 alphabet: true when it
-    /// holds `PRIVATE KEY-----`, else false (base64 decoding without options refuses any other
-    /// byte). Nil when the full check is needed (non-ASCII, or base64-only text).
+    /// `Redactor.looksLikePrivateKey` for ASCII text: true when it holds `PRIVATE KEY-----`; else,
+    /// unless it is all base64 alphabet (decoding without options refuses any other byte), false;
+    /// else whether it decodes to ASCII text holding the marker. Nil when the full check is needed
+    /// (non-ASCII input, or base64 that decodes to non-ASCII bytes).
     public static func privateKeyQuickAnswer(_ s: String) -> Bool? {
         var copy = s
         return copy.withUTF8 { b -> Bool? in
@@ -135,7 +136,15 @@ public enum ASCIIText {
                 if allBase64 && !isBase64(x) { allBase64 = false }
             }
             if contains(b, "PRIVATE KEY-----") { return true }
-            return allBase64 ? nil : false
+            guard allBase64 else { return false }
+            // All base64 alphabet, so no CR: Characters are bytes.
+            guard b.count >= 40, b.count % 4 == 0 else { return false }
+            guard let decoded = Data(base64Encoded: s) else { return false }
+            return decoded.withUnsafeBytes { raw -> Bool? in
+                let d = raw.bindMemory(to: UInt8.self)
+                for x in d where x >= 0x80 { return nil }
+                return contains(d, "PRIVATE KEY-----")
+            }
         }
     }
 
