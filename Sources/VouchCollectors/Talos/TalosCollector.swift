@@ -46,9 +46,10 @@ public struct TalosCollector: Collector {
         } else if isDir.boolValue {
             let files = try Self.configFiles(in: url)
             // Files are read, parsed and redacted on other threads while this one writes them, in order.
-            let maxFileBytes = recorder.maxFileBytes, maxValues = recorder.maxValues
+            let maxFileBytes = recorder.maxFileBytes, maxValues = recorder.maxValues, source = sink.source
             let reads = OrderedPrefetch(count: files.count, workers: Self.readers, window: 32) { i in
-                TalosRecorder.readFile(files[i].url, display: files[i].relative, maxFileBytes: maxFileBytes, maxValues: maxValues)
+                TalosRecorder.readFile(files[i].url, display: files[i].relative, source: source, maxFileBytes: maxFileBytes,
+                                       maxValues: maxValues)
             }
             defer { reads.finish() }
             for (i, file) in files.enumerated() {

@@ -21,16 +21,16 @@ struct ConfigInput {
 /// A config flattened and redacted, ready to be written (see `TalosRecorder.prepareConfig`).
 struct PreparedConfig {
     struct Ready {
-        var docs: [TalosDoc]
-        var posture: TalosPosture
+        var node: String
+        var item: PreparedItem
         /// The redacted YAML, stored as the item's blob.
         var blob: Data
         var blobSHA256: String
         var settings: [FlatSetting]
         /// `settings[i].value.canonicalText`.
         var settingValues: [String]
-        var secretCount: Int
-        var encryptedCount: Int
+        /// The `talos_node` columns.
+        var postureRow: [(String, (any DatabaseValueConvertible)?)]
     }
 
     var input: ConfigInput
@@ -55,13 +55,13 @@ extension TalosRecorder {
 
     /// Records one node config: the item (redacted YAML as blob), its settings and its posture row.
     func recordConfig(_ input: ConfigInput) throws {
-        try writeConfig(Self.prepareConfig(input, maxValues: maxValues))
+        try writeConfig(Self.prepareConfig(input, source: sink.source, maxValues: maxValues))
     }
 
-    /// Everything of a config that needs no store: flattening, redaction, posture. It runs with its
-    /// own redactor, so it can run off the writer thread; `writeConfig` hands that redactor's secrets
-    /// to the run's one where this code used to register them.
-    static func prepareConfig(_ input: ConfigInput, maxValues: Int) -> PreparedConfig {
+    /// Everything of a config that needs no store: flattening, redaction, posture, the item. It runs
+    /// with its own redactor, so it can run off the writer thread; `writeConfig` hands that
+    /// redactor's secrets to the run's one where this code used to register them.
+    static func prepareConfig(_ input: ConfigInput, source: String, maxValues: Int) -> PreparedConfig {
         let redactor = Redactor()
         let bytes = input.documents.reduce(0) { $0 + $1.text.utf8.count }
         let flattener = TalosFlattener(redactor: redactor, display: input.file, limit: valueLimit(bytes: bytes, maxValues: maxValues))
@@ -81,11 +81,27 @@ extension TalosRecorder {
         }
         var posture = TalosPosture(docs)
         if let live = input.talosVersion { posture.talosVersion = live }
+        let node = posture.hostname ?? input.fallbackNode
         let blob = Data(redactedParts.joined(separator: "---\n").utf8)
+        let blobSHA256 = Hashing.sha256Hex(blob)
+        let complete = input.errors.isEmpty
+        var data = input.extra
+        data["node"] = .string(node)
+        data["file"] = .string(input.file)
+        data["source_type"] = .string(input.sourceType)
+        data["documents"] = .array(docs.map { .string($0.name) })
+        data["complete"] = .bool(complete)
+        data["secret_count"] = .int(Int64(flattener.secretCount))
+        data["encrypted_count"] = .int(Int64(flattener.encryptedCount))
+        let row = postureRow(posture, node: node, input: input, documentCount: docs.count, complete: complete,
+                             sops: flattener.encryptedCount > 0 || docs.contains { $0.tree["sops"] != nil },
+                             secretCount: flattener.secretCount)
+        data["posture"] = .object(Dictionary(uniqueKeysWithValues: row.map { ($0.0, Self.json($0.1)) }))
+        let item = PreparedItem(EvidenceItem(kind: "talos.machineconfig", subject: node, origin: input.origin, data: .object(data),
+                                             blobSHA256: blobSHA256), source: source)
         return PreparedConfig(input: input, redactor: redactor, outcome: .success(PreparedConfig.Ready(
-            docs: docs, posture: posture, blob: blob, blobSHA256: Hashing.sha256Hex(blob), settings: flattener.settings,
-            settingValues: flattener.settings.map(\.value.canonicalText), secretCount: flattener.secretCount,
-            encryptedCount: flattener.encryptedCount)))
+            node: node, item: item, blob: blob, blobSHA256: blobSHA256, settings: flattener.settings,
+            settingValues: flattener.settings.map(\.value.canonicalText), postureRow: row)))
     }
 
     /// Writes a prepared config: error items, then the item, its settings and its posture row.
@@ -101,29 +117,12 @@ extension TalosRecorder {
         case .failure(let error): throw error
         case .success(let r): ready = r
         }
-        let docs = ready.docs
-        let posture = ready.posture
-        let node = posture.hostname ?? input.fallbackNode
         try sink.storeBlob(ready.blob, sha256: ready.blobSHA256)
-        let blob = ready.blobSHA256
-        let complete = input.errors.isEmpty
-        var data = input.extra
-        data["node"] = .string(node)
-        data["file"] = .string(input.file)
-        data["source_type"] = .string(input.sourceType)
-        data["documents"] = .array(docs.map { .string($0.name) })
-        data["complete"] = .bool(complete)
-        data["secret_count"] = .int(Int64(ready.secretCount))
-        data["encrypted_count"] = .int(Int64(ready.encryptedCount))
-        let row = postureRow(posture, node: node, input: input, documentCount: docs.count, complete: complete,
-                             sops: ready.encryptedCount > 0 || docs.contains { $0.tree["sops"] != nil },
-                             secretCount: ready.secretCount)
-        data["posture"] = .object(Dictionary(uniqueKeysWithValues: row.map { ($0.0, Self.json($0.1)) }))
-        let id = try sink.add(EvidenceItem(kind: "talos.machineconfig", subject: node, origin: input.origin, data: .object(data),
-                                           blobSHA256: blob))
+        let id = try sink.add(ready.item)
         for (s, value) in zip(ready.settings, ready.settingValues) {
-            try insertSetting(s, valueText: value, evidenceID: id, node: node, file: input.file, sourceType: input.sourceType)
+            try insertSetting(s, valueText: value, evidenceID: id, node: ready.node, file: input.file, sourceType: input.sourceType)
         }
+        let row = ready.postureRow
         let columns = ["capture_id", "evidence_id"] + row.map(\.0)
         let sql = "INSERT INTO talos_node(\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         var args: [(any DatabaseValueConvertible)?] = [sink.captureID, id]
@@ -145,7 +144,7 @@ extension TalosRecorder {
     private static func jsonList(_ a: [String]) -> String { JSONValue.array(a.map { .string($0) }).canonicalText }
 
     /// The `talos_node` columns, in a fixed order (also the item's `posture` data).
-    func postureRow(_ p: TalosPosture, node: String, input: ConfigInput, documentCount: Int, complete: Bool, sops: Bool,
+    static func postureRow(_ p: TalosPosture, node: String, input: ConfigInput, documentCount: Int, complete: Bool, sops: Bool,
                     secretCount: Int) -> [(String, (any DatabaseValueConvertible)?)] {
         typealias R = TalosRecorder
         return [

@@ -24,7 +24,7 @@ final class TalosRecorder {
     private(set) var skipped: [String] = []
     private(set) var recordedConfigs = 0
     private(set) var recordedPatches = 0
-    private let settingInsert: Statement
+    private let settingInsert: BulkInsert
     private let patchInsert: Statement
 
     init(sink: CaptureSink, request: CollectRequest, maxFileBytes: Int64, maxValues: Int) throws {
@@ -32,7 +32,7 @@ final class TalosRecorder {
         self.request = request
         self.maxFileBytes = maxFileBytes
         self.maxValues = maxValues
-        settingInsert = try sink.db.makeStatement(sql: """
+        settingInsert = try BulkInsert(sink.db, sql: """
             INSERT INTO talos_setting(capture_id, evidence_id, node, file, source_type, document, path, value, raw, secret, encrypted, line)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -44,7 +44,7 @@ final class TalosRecorder {
 
     /// Reads one file. `named`: the user named this file, so content that is not Talos is an error.
     func recordFile(_ url: URL, display: String, named: Bool = false) throws {
-        try recordRead(Self.readFile(url, display: display, maxFileBytes: maxFileBytes, maxValues: maxValues),
+        try recordRead(Self.readFile(url, display: display, source: sink.source, maxFileBytes: maxFileBytes, maxValues: maxValues),
                        url: url, display: display, named: named)
     }
 
@@ -59,7 +59,7 @@ final class TalosRecorder {
 
     /// Reads, parses and (for a config) prepares a file without touching the store, so it can run
     /// on another thread. `recordRead` then writes it exactly as if it had been done in place.
-    static func readFile(_ url: URL, display: String, maxFileBytes: Int64, maxValues: Int) -> FileRead {
+    static func readFile(_ url: URL, display: String, source: String, maxFileBytes: Int64, maxValues: Int) -> FileRead {
         let text: String
         do {
             let data = try TalosYAML.readFile(url, display: display, limit: maxFileBytes)
@@ -72,7 +72,7 @@ final class TalosRecorder {
         if mayBeJSONStream(text) { return .jsonText(text) }
         let parsed = parseYAML(text, display: display)
         let prepared = parsed.kind == .config
-            ? prepareConfig(configInput(parsed, display: display, origin: url.path), maxValues: maxValues) : nil
+            ? prepareConfig(configInput(parsed, display: display, origin: url.path), source: source, maxValues: maxValues) : nil
         return .yaml(text: text, parsed: parsed, prepared: prepared)
     }
 
@@ -198,8 +198,11 @@ final class TalosRecorder {
 
     func insertSetting(_ s: FlatSetting, valueText: String? = nil, evidenceID: Int64, node: String, file: String,
                        sourceType: String) throws {
-        try settingInsert.execute(arguments: [sink.captureID, evidenceID, node, file, sourceType, s.document, s.path,
-                                              valueText ?? s.value.canonicalText, s.raw, s.secret ? 1 : 0, s.encrypted ? 1 : 0, s.line])
+        let captureID = sink.captureID
+        try settingInsert.run { v in
+            v.add(captureID); v.add(evidenceID); v.add(node); v.add(file); v.add(sourceType); v.add(s.document); v.add(s.path)
+            v.add(valueText ?? s.value.canonicalText); v.add(s.raw); v.add(s.secret ? 1 : 0); v.add(s.encrypted ? 1 : 0); v.add(s.line)
+        }
     }
 
     func insertPatch(evidenceID: Int64, file: String, scope: String, index: Int, type: String, op: String,
