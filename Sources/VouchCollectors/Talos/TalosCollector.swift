@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import VouchCore
 
 /// The `talos` source: Talos machine configs as declared (files, talosctl output, patches) and,
@@ -22,13 +23,19 @@ public struct TalosCollector: Collector {
 
     public init() {}
 
+    /// SQLite's page cache while collecting (KiB).
+    static let pageCacheKiB = 32 << 10
+
     /// Threads reading and parsing files in a folder: one per core (the writer mostly waits on them).
-    static var readers: Int {
-        if let n = ProcessInfo.processInfo.environment["VOUCH_TALOS_READERS"].flatMap(Int.init), n > 0 { return n }
-        return max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-    }
+    static var readers: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
 
     public func collect(_ request: CollectRequest, into sink: CaptureSink) throws {
+        // Every setting row also goes into the (capture_id, path) index in path order, i.e. all over
+        // it: with SQLite's default 2 MB page cache most of those inserts re-read (and re-write) an
+        // index page. 1,000 nodes: ~15% less CPU with 32 MiB, peak RSS 50 -> 71 MB.
+        let previousCache = try Int.fetchOne(sink.db, sql: "PRAGMA cache_size") ?? -2000
+        try sink.db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
+        defer { try? sink.db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
         let recorder = try TalosRecorder(sink: sink, request: request,
                                          maxFileBytes: request.intOption("max_file_bytes") ?? Self.defaultMaxFileBytes,
                                          maxValues: Int(request.intOption("max_values") ?? Int64(Self.defaultMaxValues)))
