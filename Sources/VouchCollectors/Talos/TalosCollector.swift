@@ -54,7 +54,9 @@ public struct TalosCollector: Collector {
             let files = try Self.configFiles(in: url)
             // Files are read, parsed and redacted on other threads while this one writes them, in order.
             let maxFileBytes = recorder.maxFileBytes, maxValues = recorder.maxValues, source = sink.source
-            let reads = OrderedPrefetch(count: files.count, workers: Self.readers, window: 32) { i in
+            // At most 32 files or 32 MiB of text read ahead (a folder of 16 MiB configs stays bounded).
+            let reads = OrderedPrefetch(count: files.count, workers: Self.readers, window: 32, budget: 32 << 20,
+                                        weight: TalosRecorder.FileRead.textBytes) { i in
                 TalosRecorder.readFile(files[i].url, display: files[i].relative, source: source, maxFileBytes: maxFileBytes,
                                        maxValues: maxValues)
             }

@@ -55,6 +55,14 @@ final class TalosRecorder {
         case jsonText(String)
         /// YAML parsed and classified; a config also flattened and redacted.
         case yaml(text: String, parsed: ParsedYAML, prepared: PreparedConfig?)
+
+        /// The size of the text read (what the parsed and prepared forms grow with).
+        static func textBytes(_ read: FileRead) -> Int {
+            switch read {
+            case .unreadable: return 0
+            case .jsonText(let text), .yaml(let text, _, _): return text.utf8.count
+            }
+        }
     }
 
     /// Reads, parses and (for a config) prepares a file without touching the store, so it can run
