@@ -18,6 +18,27 @@ struct ConfigInput {
     var talosVersion: String?
 }
 
+/// A config flattened and redacted, ready to be written (see `TalosRecorder.prepareConfig`).
+struct PreparedConfig {
+    struct Ready {
+        var node: String
+        var item: PreparedItem
+        /// The redacted YAML, stored as the item's blob.
+        var blob: Data
+        var blobSHA256: String
+        var settings: [FlatSetting]
+        /// `settings[i].value.canonicalText`.
+        var settingValues: [String]
+        /// The `talos_node` columns.
+        var postureRow: [(String, (any DatabaseValueConvertible)?)]
+    }
+
+    var input: ConfigInput
+    /// The secrets seen while preparing.
+    var redactor: Redactor
+    var outcome: Result<Ready, any Error>
+}
+
 extension TalosRecorder {
     /// The name of a document: `v1alpha1`, or its kind with `/name` for named documents.
     static func documentName(_ root: Node?, index: Int) -> (name: String, kind: String?) {
@@ -34,9 +55,16 @@ extension TalosRecorder {
 
     /// Records one node config: the item (redacted YAML as blob), its settings and its posture row.
     func recordConfig(_ input: ConfigInput) throws {
-        for e in input.errors { try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)") }
+        try writeConfig(Self.prepareConfig(input, source: sink.source, maxValues: maxValues))
+    }
+
+    /// Everything of a config that needs no store: flattening, redaction, posture, the item. It runs
+    /// with its own redactor, so it can run off the writer thread; `writeConfig` hands that
+    /// redactor's secrets to the run's one where this code used to register them.
+    static func prepareConfig(_ input: ConfigInput, source: String, maxValues: Int) -> PreparedConfig {
+        let redactor = Redactor()
         let bytes = input.documents.reduce(0) { $0 + $1.text.utf8.count }
-        let flattener = TalosFlattener(redactor: request.redactor, display: input.file, limit: valueLimit(bytes: bytes))
+        let flattener = TalosFlattener(redactor: redactor, display: input.file, limit: valueLimit(bytes: bytes, maxValues: maxValues))
         var docs: [TalosDoc] = []
         var redactedParts: [String] = []
         do {
@@ -46,16 +74,16 @@ extension TalosRecorder {
                 let tree = try flattener.flatten(root, document: name, kind: kind, firstLine: d.firstLine)
                 docs.append(TalosDoc(name: name, kind: kind, tree: tree))
                 redactedParts.append(TalosRedact.redact(d.text, spans: flattener.takeSpans(), secrets: flattener.secretValues,
-                                                        redactor: request.redactor))
+                                                        redactor: redactor))
             }
-        } catch let e as TalosInputError {
-            try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)")
-            return
+        } catch {
+            return PreparedConfig(input: input, redactor: redactor, outcome: .failure(error))
         }
         var posture = TalosPosture(docs)
         if let live = input.talosVersion { posture.talosVersion = live }
         let node = posture.hostname ?? input.fallbackNode
-        let blob = try sink.storeBlob(Data(redactedParts.joined(separator: "---\n").utf8))
+        let blob = Data(redactedParts.joined(separator: "---\n").utf8)
+        let blobSHA256 = Hashing.sha256Hex(blob)
         let complete = input.errors.isEmpty
         var data = input.extra
         data["node"] = .string(node)
@@ -69,11 +97,32 @@ extension TalosRecorder {
                              sops: flattener.encryptedCount > 0 || docs.contains { $0.tree["sops"] != nil },
                              secretCount: flattener.secretCount)
         data["posture"] = .object(Dictionary(uniqueKeysWithValues: row.map { ($0.0, Self.json($0.1)) }))
-        let id = try sink.add(EvidenceItem(kind: "talos.machineconfig", subject: node, origin: input.origin, data: .object(data),
-                                           blobSHA256: blob))
-        for s in flattener.settings {
-            try insertSetting(s, evidenceID: id, node: node, file: input.file, sourceType: input.sourceType)
+        let item = PreparedItem(EvidenceItem(kind: "talos.machineconfig", subject: node, origin: input.origin, data: .object(data),
+                                             blobSHA256: blobSHA256), source: source)
+        return PreparedConfig(input: input, redactor: redactor, outcome: .success(PreparedConfig.Ready(
+            node: node, item: item, blob: blob, blobSHA256: blobSHA256, settings: flattener.settings,
+            settingValues: flattener.settings.map(\.value.canonicalText), postureRow: row)))
+    }
+
+    /// Writes a prepared config: error items, then the item, its settings and its posture row.
+    func writeConfig(_ prepared: PreparedConfig) throws {
+        let input = prepared.input
+        for e in input.errors { try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)") }
+        request.redactor.absorb(prepared.redactor)
+        let ready: PreparedConfig.Ready
+        switch prepared.outcome {
+        case .failure(let e as TalosInputError):
+            try sink.addError(subject: input.file, origin: input.origin, message: e.errorDescription ?? "\(e)")
+            return
+        case .failure(let error): throw error
+        case .success(let r): ready = r
         }
+        try sink.storeBlob(ready.blob, sha256: ready.blobSHA256)
+        let id = try sink.add(ready.item)
+        for (s, value) in zip(ready.settings, ready.settingValues) {
+            try insertSetting(s, valueText: value, evidenceID: id, node: ready.node, file: input.file, sourceType: input.sourceType)
+        }
+        let row = ready.postureRow
         let columns = ["capture_id", "evidence_id"] + row.map(\.0)
         let sql = "INSERT INTO talos_node(\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         var args: [(any DatabaseValueConvertible)?] = [sink.captureID, id]
@@ -95,7 +144,7 @@ extension TalosRecorder {
     private static func jsonList(_ a: [String]) -> String { JSONValue.array(a.map { .string($0) }).canonicalText }
 
     /// The `talos_node` columns, in a fixed order (also the item's `posture` data).
-    func postureRow(_ p: TalosPosture, node: String, input: ConfigInput, documentCount: Int, complete: Bool, sops: Bool,
+    static func postureRow(_ p: TalosPosture, node: String, input: ConfigInput, documentCount: Int, complete: Bool, sops: Bool,
                     secretCount: Int) -> [(String, (any DatabaseValueConvertible)?)] {
         typealias R = TalosRecorder
         return [

@@ -10,7 +10,7 @@ enum TalosRedact {
     static func redact(_ text: String, spans: [SecretSpan], secrets: [String], redactor: Redactor) -> String {
         var out = text
         if !spans.isEmpty {
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var lines = TalosLines.split(text).map(String.init)
             // Last span first, so earlier positions stay valid.
             for span in spans.sorted(by: { ($0.line, $0.column) > ($1.line, $1.column) }) {
                 apply(span, to: &lines)
@@ -40,11 +40,12 @@ enum TalosRedact {
         let li = span.line - 1
         guard li >= 0, li < lines.count else { return }
         let line = lines[li]
-        let scalars = Array(line.unicodeScalars)
+        // The span's column counts Unicode scalars.
+        let scalars = line.unicodeScalars
         let col = span.column - 1
-        guard col >= 0, col <= scalars.count else { return }
-        let head = String(String.UnicodeScalarView(scalars[..<col]))
-        let rest = String(String.UnicodeScalarView(scalars[col...]))
+        guard col >= 0, let cut = scalars.index(scalars.startIndex, offsetBy: col, limitedBy: scalars.endIndex) else { return }
+        let head = String(scalars[..<cut])
+        let rest = String(scalars[cut...])
         switch span.style {
         case .literal, .folded:
             // `key: |` … the block runs while lines are blank or indented at least as deep as its first content line.

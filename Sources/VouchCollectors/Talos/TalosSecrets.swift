@@ -64,7 +64,7 @@ enum TalosSecrets {
         if named {
             // Booleans and numbers under a secret-like name (e.g. `secretboxEncryption: true`) are settings.
             if isPlainNonString { return .plain }
-            let t = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = ASCIIText.trimmedWhitespace(value) ?? value.trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty || t == "REDACTED" || t == "<redacted>" || t == "******" { return .blanked }
             return .secret
         }
@@ -87,7 +87,8 @@ enum TalosSecrets {
         else { return nil }
         var out = value
         var changed = false
-        if out.contains("jointoken=") {
+        // Byte search first: `jointoken=` is ASCII, so a value without its bytes cannot contain it.
+        if FastText.contains(out, "jointoken="), out.contains("jointoken=") {
             out = rewriteParameter(out, name: "jointoken=", redactor: redactor)
             changed = true
         }

@@ -89,13 +89,25 @@ enum TalosYAML {
         func flush() {
             defer { chunk.removeAll(keepingCapacity: true) }
             guard chunk.contains(where: { !isBlankOrComment($0) }) else { return }
-            let body = chunk.joined(separator: "\n") + "\n"
+            var body = ""
+            body.reserveCapacity(chunk.reduce(0) { $0 + $1.utf8.count + 1 })
+            for (i, line) in chunk.enumerated() {
+                if i > 0 { body += "\n" }
+                body += line
+            }
+            body += "\n"
             out.append(parse(body, firstLine: chunkStart, display: display))
         }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in TalosLines.split(text) {
             lineNo += 1
-            let l = line.hasSuffix("\r") ? line.dropLast() : line
-            if l.hasPrefix("---") && (l.count == 3 || l.dropFirst(3).first == " " || l.dropFirst(3).first == "\t") {
+            // A line ends in CR only at the end of the text (CR LF is one Character, so it never splits).
+            let l = line.utf8.last == 13 ? line.dropLast() : line
+            // Byte checks first: only a line starting with `---` or `...` can be a marker.
+            let u = l.utf8
+            var it = u.makeIterator()
+            let b0 = it.next(), b1 = it.next(), b2 = it.next()
+            if b0 == 0x2D, b1 == 0x2D, b2 == 0x2D,
+               l.hasPrefix("---") && (l.count == 3 || l.dropFirst(3).first == " " || l.dropFirst(3).first == "\t") {
                 flush()
                 // Content after `--- ` on the marker line belongs to the next document.
                 let rest = l.dropFirst(3).drop(while: { $0 == " " || $0 == "\t" })
@@ -104,7 +116,7 @@ enum TalosYAML {
                 else { chunk.append("") }
                 continue
             }
-            if l == "..." { flush(); chunkStart = lineNo + 1; continue }
+            if b0 == 0x2E, b1 == 0x2E, b2 == 0x2E, it.next() == nil { flush(); chunkStart = lineNo + 1; continue }
             if chunk.isEmpty { chunkStart = lineNo }
             chunk.append(l)
         }
@@ -113,6 +125,17 @@ enum TalosYAML {
     }
 
     private static func isBlankOrComment(_ s: Substring) -> Bool {
+        // Byte fast path for ASCII starts; a non-ASCII byte where it matters (a combining mark can
+        // join a space or `#` into another Character) takes the Character path.
+        let u = s.utf8
+        var i = u.startIndex
+        while i != u.endIndex, u[i] == 0x20 || u[i] == 0x09 { i = u.index(after: i) }
+        if i == u.endIndex { return true }
+        let first = u[i]
+        let next = u.index(after: i)
+        if first < 0x80, next == u.endIndex || u[next] < 0x80 {
+            return first == 0x23 || first == 0x25
+        }
         let t = s.drop(while: { $0 == " " || $0 == "\t" })
         return t.isEmpty || t.hasPrefix("#") || t.hasPrefix("%")
     }
@@ -133,7 +156,8 @@ enum TalosYAML {
         do {
             // The basic resolver tags every scalar as a string: TalosScalar types them (keeping what was
             // written), and Yams' regex resolution of every key was the parser's main cost.
-            let parser = try Parser(yaml: body, resolver: .basic)
+            // UTF-8 named explicitly: Yams' `.default` reads the whole process environment on every parser.
+            let parser = try Parser(yaml: body, resolver: .basic, encoding: .utf8)
             let root = try parser.nextRoot()
             return .success(YAMLDocument(text: body, firstLine: firstLine, root: root))
         } catch let error as YamlError {
@@ -160,5 +184,38 @@ enum TalosYAML {
         default:
             return .syntax(file: display, line: firstLine, column: 1, problem: "the YAML could not be parsed")
         }
+    }
+}
+
+/// Line splitting for Talos texts.
+enum TalosLines {
+    /// The lines of `text`, exactly as `text.split(separator: "\n", omittingEmptySubsequences: false)`
+    /// gives them, found with byte scans. That split compares Characters, and CR LF is one Character,
+    /// so a LF right after a CR does not split; a LF is always a Character boundary otherwise.
+    static func split(_ text: String) -> [Substring] {
+        var offsets: [Int] = []
+        var copy = text
+        copy.withUTF8 { b in
+            guard let base = b.baseAddress else { return }
+            var from = 0
+            while from < b.count, let hit = memchr(base + from, 0x0A, b.count - from) {
+                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                if at == 0 || base[at - 1] != 0x0D { offsets.append(at) }
+                from = at + 1
+            }
+        }
+        var out: [Substring] = []
+        out.reserveCapacity(offsets.count + 1)
+        let u = text.utf8
+        var start = u.startIndex
+        var prev = 0
+        for at in offsets {
+            let end = u.index(start, offsetBy: at - prev)
+            out.append(text[start..<end])
+            start = u.index(after: end)
+            prev = at + 1
+        }
+        out.append(text[start...])
+        return out
     }
 }

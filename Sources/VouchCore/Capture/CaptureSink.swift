@@ -32,7 +32,10 @@ public final class CaptureSink {
     @discardableResult
     public func add(_ item: EvidenceItem) throws -> Int64 {
         let dataText = item.data.canonicalText
-        let sha = item.sha256(source: source, dataText: dataText)
+        return try add(item, dataText: dataText, sha: item.sha256(source: source, dataText: dataText))
+    }
+
+    private func add(_ item: EvidenceItem, dataText: String, sha: String) throws -> Int64 {
         let id: Int64
         if let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM item WHERE sha256 = ?"), arguments: [sha]) {
             id = existing
@@ -47,6 +50,13 @@ public final class CaptureSink {
         members.append((id, item.kind, item.subject, sha))
         if item.isError { errorCount += 1 }
         return id
+    }
+
+    /// Adds an item whose data was encoded and hashed beforehand (e.g. on another thread).
+    @discardableResult
+    public func add(_ prepared: PreparedItem) throws -> Int64 {
+        precondition(prepared.source == source, "a prepared item of source \(prepared.source) added to \(source)")
+        return try add(prepared.item, dataText: prepared.dataText, sha: prepared.sha256)
     }
 
     /// Adds an error item for one part of the source (a file, an object) and goes on.

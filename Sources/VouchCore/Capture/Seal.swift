@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The digests a capture seal is made of. `CaptureRunner` and `Verifier` both
 /// compute them here, so sealing and checking can never drift apart.
@@ -12,27 +13,126 @@ public enum Seal {
     }
 
     /// The digest over every fact row of a capture, table by table, in rowid order.
+    ///
+    /// Each row is its column count, then each value as a field: NULL, an integer or a double's bit
+    /// pattern in decimal, text as GRDB reads it (up to a NUL, invalid UTF-8 repaired), blob bytes.
+    /// Columns are read with the SQLite API and framed into one buffer: the same bytes as hashing
+    /// `Row.databaseValues` field by field, without a Swift value per column.
     public static func factsDigest(_ db: Database, captureID: Int64) throws -> String {
         var h = FieldHasher(domain: "vouch.facts.v1")
         let tables = try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name")
+        var frames = FieldFrames()
         for table in tables {
+            frames.flush(into: &h)
             h.add(table)
             guard try db.tableExists(table) else { h.add("missing"); continue }
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) WHERE capture_id = ? ORDER BY rowid", arguments: [captureID])
-            while let row = try rows.next() {
-                h.add(Int64(row.count))
-                for value in row.databaseValues {
-                    switch value.storage {
-                    case .null: h.add(bytes: [], tag: 0x4E)
-                    case .int64(let i): h.add(bytes: Array(String(i).utf8), tag: 0x49)
-                    case .double(let d): h.add(bytes: Array(String(d.bitPattern).utf8), tag: 0x44)
-                    case .string(let s): h.add(bytes: Array(s.utf8), tag: 0x53)
-                    case .blob(let b): h.add(bytes: Array(b), tag: 0x42)
+            let statement: Statement
+            let arguments: StatementArguments
+            if try hasCaptureIndex(db, table: table) {
+                // The index finds the capture's rows in index order: fetching each from the table and
+                // sorting them by rowid reads pages at random (and, in a large capture, re-reads them).
+                // A capture's rows are a rowid range, so scan that range in order and filter instead.
+                let range = try Row.fetchOne(db, sql: "SELECT min(rowid), max(rowid) FROM \(table) WHERE capture_id = ?",
+                                             arguments: [captureID])
+                guard let low = range?[0] as Int64?, let high = range?[1] as Int64? else { continue }
+                statement = try db.makeStatement(sql: """
+                    SELECT * FROM \(table) NOT INDEXED WHERE rowid BETWEEN ? AND ? AND capture_id = ? ORDER BY rowid
+                    """)
+                arguments = [low, high, captureID]
+            } else {
+                statement = try db.makeStatement(sql: "SELECT * FROM \(table) WHERE capture_id = ? ORDER BY rowid")
+                arguments = [captureID]
+            }
+            let columns = Int32(statement.columnCount)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            while try rows.next() != nil {
+                let stmt = statement.sqliteStatement
+                frames.decimal(Int64(columns), tag: 0x69)
+                for i in 0..<columns {
+                    switch sqlite3_column_type(stmt, i) {
+                    case SQLITE_NULL:
+                        frames.header(tag: 0x4E, count: 0)
+                    case SQLITE_INTEGER:
+                        frames.decimal(sqlite3_column_int64(stmt, i), tag: 0x49)
+                    case SQLITE_FLOAT:
+                        frames.decimal(sqlite3_column_double(stmt, i).bitPattern, tag: 0x44)
+                    case SQLITE_TEXT:
+                        let p = sqlite3_column_text(stmt, i)
+                        let n = Int(sqlite3_column_bytes(stmt, i))
+                        frames.text(p, count: n)
+                    default:
+                        let p = sqlite3_column_blob(stmt, i)
+                        let n = Int(sqlite3_column_bytes(stmt, i))
+                        frames.bytes(p.map { UnsafeRawBufferPointer(start: $0, count: n) }, tag: 0x42)
                     }
                 }
+                if frames.count >= 1 << 16 { frames.flush(into: &h) }
             }
         }
+        frames.flush(into: &h)
         return h.finalizeHex()
+    }
+
+    /// Whether an index of the table starts with `capture_id`.
+    private static func hasCaptureIndex(_ db: Database, table: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM pragma_index_list(?1) l JOIN pragma_index_info(l.name) i
+                          WHERE i.seqno = 0 AND i.name = 'capture_id')
+            """, arguments: [table]) ?? false
+    }
+
+    /// A buffer of `FieldHasher` fields (tag, big-endian 64-bit length, content).
+    private struct FieldFrames {
+        private var buffer: [UInt8] = []
+        init() { buffer.reserveCapacity(1 << 17) }
+        var count: Int { buffer.count }
+
+        mutating func header(tag: UInt8, count: Int) {
+            buffer.append(tag)
+            let n = UInt64(count)
+            for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: n >> UInt64(shift))) }
+        }
+
+        /// A number as `String(value)` spells it.
+        mutating func decimal<T: BinaryInteger>(_ value: T, tag: UInt8) {
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for "-9223372036854775808"
+            let written = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+                var magnitude = UInt64(value.magnitude)
+                var i = raw.count
+                repeat {
+                    i -= 1
+                    raw[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                if value < 0 { i -= 1; raw[i] = UInt8(ascii: "-") }
+                return raw.count - i
+            }
+            header(tag: tag, count: written)
+            withUnsafeBytes(of: &digits) { raw in buffer.append(contentsOf: raw[(raw.count - written)...]) }
+        }
+
+        mutating func bytes(_ raw: UnsafeRawBufferPointer?, tag: UInt8) {
+            guard let raw, raw.count > 0 else { header(tag: tag, count: 0); return }
+            header(tag: tag, count: raw.count)
+            buffer.append(contentsOf: raw)
+        }
+
+        /// Text as `String(cString:)` reads it: ASCII without NUL as is, anything else through Swift.
+        mutating func text(_ p: UnsafePointer<UInt8>?, count: Int) {
+            guard let p else { header(tag: 0x53, count: 0); return }
+            let raw = UnsafeRawBufferPointer(start: p, count: count)
+            var plain = true
+            for b in raw where b == 0 || b >= 0x80 { plain = false; break }
+            if plain { bytes(raw, tag: 0x53); return }
+            let s = String(cString: p)
+            var utf8 = Array(s.utf8)
+            utf8.withUnsafeBytes { bytes($0, tag: 0x53) }
+        }
+
+        mutating func flush(into h: inout FieldHasher) {
+            buffer.withUnsafeBytes { h.addFramed($0) }
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// One source's line in the manifest.

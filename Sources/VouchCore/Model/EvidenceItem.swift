@@ -53,6 +53,22 @@ public struct EvidenceItem: Sendable, Hashable {
     }
 }
 
+/// An item with its data encoded and its hash computed, ready for `CaptureSink.add(_:)`: the
+/// encoding and hashing can then run off the writer thread.
+public struct PreparedItem: Sendable {
+    public let item: EvidenceItem
+    public let source: String
+    let dataText: String
+    let sha256: String
+
+    public init(_ item: EvidenceItem, source: String) {
+        self.item = item
+        self.source = source
+        dataText = item.data.canonicalText
+        sha256 = item.sha256(source: source, dataText: dataText)
+    }
+}
+
 /// Makes any byte string safe to show and store as text, losslessly:
 /// valid UTF-8 stays as it is, other bytes become `\xNN` (and a literal backslash `\\`).
 public enum SafeText {

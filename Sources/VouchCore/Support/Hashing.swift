@@ -46,5 +46,8 @@ public struct FieldHasher {
         h.update(data: header)
         h.update(bufferPointer: raw)
     }
+    /// Feeds bytes that already hold whole fields (tag, length, content, as `add` writes them),
+    /// for callers that frame many small fields into one buffer.
+    public mutating func addFramed(_ raw: UnsafeRawBufferPointer) { h.update(bufferPointer: raw) }
     public func finalizeHex() -> String { Hashing.hex(h.finalize()) }
 }
