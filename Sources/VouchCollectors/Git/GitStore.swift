@@ -21,15 +21,15 @@ struct GitPreviousCapture {
     var commitCount: Int64
 }
 
-/// The prepared inserts of one repository's run (bound through SQLite's C API: see `RawInsert`).
+/// The prepared inserts of one repository's run (bound through SQLite's C API: see `BulkInsert`).
 final class GitInserts {
     let db: Database
     init(_ db: Database) { self.db = db }
-    lazy var state = Result { try RawInsert(db, sql: """
+    lazy var state = Result { try BulkInsert(db, sql: """
         INSERT INTO git_commit_state(capture_id, repo, commit_id, present, first_parent_main, touches_infra,
                                      signature_status, signer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """) }
-    lazy var commit = Result { try RawInsert(db, sql: """
+    lazy var commit = Result { try BulkInsert(db, sql: """
         INSERT INTO git_commit_row(capture_id, evidence_id, repo, id, tree, parents, parent_count,
           author_name, author_email, author_time, author_epoch, author_tz,
           committer_name, committer_email, committer_time, committer_epoch, committer_tz,
@@ -38,7 +38,7 @@ final class GitInserts {
           changes_read)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """) }
-    lazy var change = Result { try RawInsert(db, sql: """
+    lazy var change = Result { try BulkInsert(db, sql: """
         INSERT INTO git_change_row(capture_id, repo, commit_id, path, status, old_path, additions, deletions, binary,
                                    too_large, old_mode, new_mode, old_blob, new_blob, similarity)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -133,34 +133,33 @@ struct GitStore {
     }
 
     func insertState(_ id: String, _ s: GitCommitState) throws {
-        let q = try inserts.state.get()
-        q.bind(1, captureID); q.bind(2, repo); q.bind(3, id); q.bind(4, s.present); q.bind(5, s.firstParentMain)
-        q.bind(6, s.touchesInfra); q.bind(7, s.signature.status); q.bind(8, s.signature.signer)
-        try q.execute()
+        try inserts.state.get().run { v in
+            v.add(captureID); v.add(repo); v.add(id); v.add(s.present); v.add(s.firstParentMain); v.add(s.touchesInfra)
+            v.add(s.signature.status); v.add(s.signature.signer)
+        }
     }
 
     func insertCommit(_ f: GitCommitFacts) throws {
         let adds = f.changes?.reduce(Int64(0)) { $0 + ($1.additions ?? 0) }
         let dels = f.changes?.reduce(Int64(0)) { $0 + ($1.deletions ?? 0) }
-        let q = try inserts.commit.get()
-        q.bind(1, captureID); q.bind(2, evidenceID); q.bind(3, repo); q.bind(4, f.id); q.bind(5, f.tree)
-        q.bind(6, f.parents.joined(separator: " ")); q.bind(7, f.parents.count)
-        q.bind(8, f.author.name); q.bind(9, f.author.email); q.bind(10, f.author.time); q.bind(11, f.author.epoch); q.bind(12, f.author.tz)
-        q.bind(13, f.committer.name); q.bind(14, f.committer.email); q.bind(15, f.committer.time); q.bind(16, f.committer.epoch)
-        q.bind(17, f.committer.tz)
-        q.bind(18, f.summary); q.bind(19, f.message); q.bind(20, f.messageSHA256); q.bind(21, f.encoding); q.bind(22, f.signatureType)
-        q.bind(23, f.trailers); q.bind(24, f.reviewCount)
-        q.bind(25, f.isMerge); q.bind(26, f.pullRequest?.number); q.bind(27, f.pullRequest?.source); q.bind(28, f.mergedAuthorEmail)
-        q.bind(29, f.mergerDiffers); q.bind(30, f.shallow); q.bind(31, f.changes?.count); q.bind(32, adds); q.bind(33, dels)
-        q.bind(34, f.changes != nil)
-        try q.execute()
+        try inserts.commit.get().run { v in
+            v.add(captureID); v.add(evidenceID); v.add(repo); v.add(f.id); v.add(f.tree); v.add(f.parents.joined(separator: " "))
+            v.add(f.parents.count)
+            v.add(f.author.name); v.add(f.author.email); v.add(f.author.time); v.add(f.author.epoch); v.add(f.author.tz)
+            v.add(f.committer.name); v.add(f.committer.email); v.add(f.committer.time); v.add(f.committer.epoch); v.add(f.committer.tz)
+            v.add(f.summary); v.add(f.message); v.add(f.messageSHA256); v.add(f.encoding); v.add(f.signatureType); v.add(f.trailers)
+            v.add(f.reviewCount)
+            v.add(f.isMerge); v.add(f.pullRequest?.number); v.add(f.pullRequest?.source); v.add(f.mergedAuthorEmail); v.add(f.mergerDiffers)
+            v.add(f.shallow); v.add(f.changes?.count); v.add(adds); v.add(dels); v.add(f.changes != nil)
+        }
         guard let changes = f.changes, !changes.isEmpty else { return }
-        let c = try inserts.change.get()
-        for ch in changes {
-            c.bind(1, captureID); c.bind(2, repo); c.bind(3, f.id); c.bind(4, ch.path); c.bind(5, ch.status); c.bind(6, ch.oldPath)
-            c.bind(7, ch.additions); c.bind(8, ch.deletions); c.bind(9, ch.binary); c.bind(10, ch.tooLarge); c.bind(11, ch.oldMode)
-            c.bind(12, ch.newMode); c.bind(13, ch.oldBlob); c.bind(14, ch.newBlob); c.bind(15, ch.similarity)
-            try c.execute()
+        let insert = try inserts.change.get()
+        for c in changes {
+            try insert.run { v in
+                v.add(captureID); v.add(repo); v.add(f.id); v.add(c.path); v.add(c.status); v.add(c.oldPath); v.add(c.additions)
+                v.add(c.deletions); v.add(c.binary); v.add(c.tooLarge); v.add(c.oldMode); v.add(c.newMode); v.add(c.oldBlob)
+                v.add(c.newBlob); v.add(c.similarity)
+            }
         }
     }
 

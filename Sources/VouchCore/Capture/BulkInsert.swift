@@ -37,6 +37,9 @@ public final class BulkInsert {
         public mutating func add(_ value: Int64) { check(sqlite3_bind_int64(stmt, index, value)); index += 1 }
         public mutating func add(_ value: Int) { add(Int64(value)) }
         public mutating func add(_ value: Int?) { if let value { add(Int64(value)) } else { addNull() } }
+        public mutating func add(_ value: Int64?) { if let value { add(value) } else { addNull() } }
+        /// 1 or 0, as GRDB stores a Bool.
+        public mutating func add(_ value: Bool) { add(Int64(value ? 1 : 0)) }
         public mutating func add(_ value: String) {
             check(value.withCString { sqlite3_bind_text(stmt, index, $0, -1, transient) })
             index += 1
