@@ -100,7 +100,7 @@ enum TalosYAML {
         }
         for line in TalosLines.split(text) {
             lineNo += 1
-            // A line ends in CR only at the end of the text (CR LF is one Character, so it never splits).
+            // A CR LF line keeps its CR: drop it (a lone CR at a line end is dropped alike).
             let l = line.utf8.last == 13 ? line.dropLast() : line
             // Byte checks first: only a line starting with `---` or `...` can be a marker.
             let u = l.utf8
@@ -189,9 +189,9 @@ enum TalosYAML {
 
 /// Line splitting for Talos texts.
 enum TalosLines {
-    /// The lines of `text`, exactly as `text.split(separator: "\n", omittingEmptySubsequences: false)`
-    /// gives them, found with byte scans. That split compares Characters, and CR LF is one Character,
-    /// so a LF right after a CR does not split; a LF is always a Character boundary otherwise.
+    /// The lines of `text`, split at every LF (a CR before it stays at the end of its line, for the
+    /// caller to drop). Splitting Characters instead would miss CR LF, which is one Character: a CR LF
+    /// file would be one line, its `---` markers never seen and all but its first document lost.
     static func split(_ text: String) -> [Substring] {
         var offsets: [Int] = []
         var copy = text
@@ -200,7 +200,7 @@ enum TalosLines {
             var from = 0
             while from < b.count, let hit = memchr(base + from, 0x0A, b.count - from) {
                 let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                if at == 0 || base[at - 1] != 0x0D { offsets.append(at) }
+                offsets.append(at)
                 from = at + 1
             }
         }

@@ -16,12 +16,22 @@ import VouchCore
 
     @Test func splitMatchesCharacterSplit() {
         for s in Self.samples {
-            #expect(TalosLines.split(s).map(String.init) == s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
-                    "\(s.debugDescription)")
+            #expect(TalosLines.split(s).map(String.init) == Self.lines(s).map(String.init), "\(s.debugDescription)")
         }
     }
 
-    /// The document splitter as it was, with Character operations throughout.
+    /// The lines split at every LF, by Unicode scalars (CR LF splits too; the CR stays on its line).
+    static func lines(_ s: String) -> [Substring] {
+        s.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(text)
+    }
+
+    static func text<S: Sequence>(_ scalars: S) -> Substring where S.Element == Unicode.Scalar {
+        var v = String.UnicodeScalarView()
+        v.append(contentsOf: scalars)
+        return Substring(String(v))
+    }
+
+    /// The document splitter as it was, with Character operations throughout (lines split as `lines`).
     static func referenceDocuments(_ text: String, display: String) -> [Result<YAMLDocument, TalosInputError>] {
         var out: [Result<YAMLDocument, TalosInputError>] = []
         var chunk: [Substring] = []
@@ -36,9 +46,9 @@ import VouchCore
             guard chunk.contains(where: { !blank($0) }) else { return }
             out.append(TalosYAML.parse(chunk.joined(separator: "\n") + "\n", firstLine: chunkStart, display: display))
         }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in Self.lines(text) {
             lineNo += 1
-            let l = line.hasSuffix("\r") ? line.dropLast() : line
+            let l = line.unicodeScalars.last == "\r" ? Self.text(line.unicodeScalars.dropLast()) : line
             if l.hasPrefix("---") && (l.count == 3 || l.dropFirst(3).first == " " || l.dropFirst(3).first == "\t") {
                 flush()
                 let rest = l.dropFirst(3).drop(while: { $0 == " " || $0 == "\t" })
@@ -62,6 +72,15 @@ import VouchCore
             case .failure(let e): return "error \(e)"
             }
         }
+    }
+
+    @Test func crlfConfigsKeepEveryDocument() throws {
+        let text = "version: v1alpha1\r\nmachine:\r\n  type: worker\r\n---\r\napiVersion: v1alpha1\r\nkind: HostnameConfig\r\nhostname: w1\r\n"
+        let docs = TalosYAML.documents(text, display: "crlf.yaml")
+        #expect(docs.count == 2)
+        guard docs.count == 2, case .success(let second) = docs[1] else { return }
+        #expect(second.firstLine == 4)
+        #expect("\(second.root.map { "\($0)" } ?? "")".contains("HostnameConfig"))
     }
 
     @Test func documentsMatchTheCharacterSplitter() throws {
