@@ -186,7 +186,7 @@ final class TalosRecorder {
             m["version"]?.string == "v1alpha1" && m["machine"]?.mapping?["type"] != nil
         }
         // Byte search first: `$patch` is ASCII, so a text without its bytes cannot contain it.
-        if hasV1Config && !(FastText.contains(text, "$patch") && text.contains("$patch")) { return .config }
+        if hasV1Config && !(SafeText.contains(text, "$patch") && text.contains("$patch")) { return .config }
         let talosShaped = maps.contains { m in
             m["version"] != nil || m["machine"] != nil || m["cluster"] != nil || (m["apiVersion"] != nil && m["kind"] != nil)
         }

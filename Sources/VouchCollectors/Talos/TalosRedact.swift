@@ -19,13 +19,13 @@ enum TalosRedact {
         }
         // Residual copies: only this file's secrets are searched (fast with thousands of files).
         for s in secrets where s.utf8.count >= 4 {
-            if FastText.contains(out, s) { out = out.replacingOccurrences(of: s, with: Redactor.fingerprintText(s)) }
+            if SafeText.contains(out, s) { out = out.replacingOccurrences(of: s, with: Redactor.fingerprintText(s)) }
             guard s.utf8.contains(10) else { continue }
-            for line in s.split(separator: "\n") where line.utf8.count >= 16 && FastText.contains(out, String(line)) {
+            for line in s.split(separator: "\n") where line.utf8.count >= 16 && SafeText.contains(out, String(line)) {
                 out = out.replacingOccurrences(of: String(line), with: Redactor.fingerprintText(String(line)))
             }
         }
-        guard FastText.contains(out, "PRIVATE KEY-----") else { return out }
+        guard SafeText.contains(out, "PRIVATE KEY-----") else { return out }
         return Redactor.scrubPEMPrivateKeys(out, redactor: redactor)
     }
 

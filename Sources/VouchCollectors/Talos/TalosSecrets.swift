@@ -37,10 +37,10 @@ enum TalosSecrets {
     /// Classifies a string scalar at `key` under `ancestors` (keys only, outermost first) in a document of `kind`.
     static func classify(value: String, key: String?, ancestors: [String], kind: String?, isPlainNonString: Bool,
                          redactor: Redactor? = nil) -> SecretVerdict {
-        if value.hasPrefix("ENC[") && value.hasSuffix("]") && FastText.contains(value, "data:") {
+        if value.hasPrefix("ENC[") && value.hasSuffix("]") && SafeText.contains(value, "data:") {
             return .encrypted(type: sopsType(value))
         }
-        if FastText.contains(value, "PRIVATE KEY-----") || (value.utf8.count >= 40 && Redactor.looksLikePrivateKey(value)) {
+        if SafeText.contains(value, "PRIVATE KEY-----") || (value.utf8.count >= 40 && Redactor.looksLikePrivateKey(value)) {
             return .secret
         }
         let k = key?.lowercased() ?? ""
@@ -60,7 +60,7 @@ enum TalosSecrets {
             }
         }
         // Kubernetes Secrets pasted into inline manifests: the whole manifest is a secret.
-        if k == "contents", ancestors.contains("inlineManifests"), FastText.contains(value, "kind: Secret") { return .secret }
+        if k == "contents", ancestors.contains("inlineManifests"), SafeText.contains(value, "kind: Secret") { return .secret }
         if named {
             // Booleans and numbers under a secret-like name (e.g. `secretboxEncryption: true`) are settings.
             if isPlainNonString { return .plain }
@@ -83,12 +83,12 @@ enum TalosSecrets {
     /// PEM private-key blocks. Returns nil when there is nothing to rewrite.
     static func scrubInline(_ value: String, redactor: Redactor? = nil) -> String? {
         // Most values hold none of the markers: answer that with byte searches only.
-        guard FastText.contains(value, "jointoken=") || FastText.contains(value, "://") || FastText.contains(value, "PRIVATE KEY-----")
+        guard SafeText.contains(value, "jointoken=") || SafeText.contains(value, "://") || SafeText.contains(value, "PRIVATE KEY-----")
         else { return nil }
         var out = value
         var changed = false
         // Byte search first: `jointoken=` is ASCII, so a value without its bytes cannot contain it.
-        if FastText.contains(out, "jointoken="), out.contains("jointoken=") {
+        if SafeText.contains(out, "jointoken="), out.contains("jointoken=") {
             out = rewriteParameter(out, name: "jointoken=", redactor: redactor)
             changed = true
         }
@@ -121,28 +121,5 @@ enum TalosSecrets {
             rest = tail.dropFirst(token.count)
         }
         return out + rest
-    }
-}
-
-/// Byte-level substring search: Foundation's `contains` is far slower, and it runs on every scalar.
-enum FastText {
-    static func contains(_ haystack: String, _ needle: String) -> Bool {
-        var h = haystack, n = needle
-        return h.withUTF8 { hb in
-            n.withUTF8 { nb in
-                guard !nb.isEmpty else { return true }
-                guard hb.count >= nb.count, let hp = hb.baseAddress, let np = nb.baseAddress else { return false }
-                // memchr for the first byte, memcmp for the rest (glibc's memmem is not exported to Swift).
-                var start = hp
-                let last = hp + (hb.count - nb.count)
-                while start <= last {
-                    guard let found = memchr(start, Int32(np.pointee), last - start + 1) else { return false }
-                    let at = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(at, np, nb.count) == 0 { return true }
-                    start = at + 1
-                }
-                return false
-            }
-        }
     }
 }

@@ -144,7 +144,7 @@ enum TalosYAML {
     static func parse(_ body: String, firstLine: Int, display: String) -> Result<YAMLDocument, TalosInputError> {
         var n = 0
         // Only a text with an asterisk can hold an alias; most configs have none, so skip the line scan.
-        let lines = FastText.contains(body, "*") ? body.split(separator: "\n", omittingEmptySubsequences: false) : []
+        let lines = SafeText.contains(body, "*") ? body.split(separator: "\n", omittingEmptySubsequences: false) : []
         for line in lines {
             n += 1
             var t = line.drop(while: { $0 == " " || $0 == "\t" })

@@ -57,6 +57,21 @@ import Testing
         #expect(SafeText.from(bytes: [0x61, 0xFF]) != SafeText.from(bytes: [0x61, 0xFE]))
         #expect(!SafeText.isPlain([0xC3]))
     }
+
+    @Test func multiByteTextDELAndOverlongForms() {
+        #expect(SafeText.from(bytes: Array("ü\t€ 😀".utf8)) == "ü\\x09€ 😀")
+        #expect(SafeText.from(bytes: [0x7F, 0xC0, 0xAF, 0xED, 0xA0, 0x80]) == "\\x7F\\xC0\\xAF\\xED\\xA0\\x80")
+        #expect(SafeText.from(bytes: [0x61, 0x00, 0x62]) == "a\\x00b")
+    }
+
+    @Test func byteSearchFindsFirstAndLast() {
+        #expect(SafeText.contains("abc PRIVATE KEY----- x", "PRIVATE KEY-----"))
+        #expect(!SafeText.contains("abc", "abcd") && SafeText.contains("abc", ""))
+        #expect(SafeText.byteRange(of: "ab", in: "xxabyyab") == 2..<4)
+        #expect(SafeText.byteRange(of: "ab", in: "xxabyyab", last: true) == 6..<8)
+        #expect(SafeText.byteRange(of: "é!", in: "aé!b") == 1..<4)
+        #expect(SafeText.byteRange(of: "zz", in: "xxabyyab", last: true) == nil)
+    }
 }
 
 @Suite struct RedactorTests {
