@@ -74,8 +74,10 @@ struct GitRun {
     /// Re-walks everything reachable (after a rewrite or an option change), reading only unstored commits.
     private mutating func collectAll(tips: [String], mainHead: String?, previous prev: GitPreviousCapture?, configSHA: String,
                                      missing: inout [GitWalker.Missing]) throws -> Int64 {
-        let oids = try walker.walk(tips: tips, stop: { _ in false }, missing: &missing)
-        let onMain = Set(mainHead.map { walker.firstParentLine(from: $0, until: nil).ids } ?? [])
+        var firstParents: [String: String] = [:]
+        let oids = try walker.walk(tips: tips, stop: { _ in false }, missing: &missing, firstParents: &firstParents)
+        let onMain = Set(mainHead.map { walker.firstParentLine(from: $0, until: nil, known: firstParents).ids } ?? [])
+        firstParents = [:]
         let current = try store.allStates()
         // A repository never stored before: everything is new, no need to look each commit up.
         let anyStored = try store.hasCommits()

@@ -18,6 +18,14 @@ struct GitWalker {
     /// Every commit reachable from `tips`, children before parents, not descending into commits
     /// for which `stop` returns true (they are not returned either).
     func walk(tips: [String], stop: (String) throws -> Bool, missing: inout [Missing]) throws -> [git_oid] {
+        var firstParents: [String: String] = [:]
+        return try walk(tips: tips, stop: stop, missing: &missing, firstParents: &firstParents)
+    }
+
+    /// As `walk`, also noting each walked commit's first parent (for `firstParentLine` without reading
+    /// the commits again).
+    func walk(tips: [String], stop: (String) throws -> Bool, missing: inout [Missing],
+              firstParents: inout [String: String]) throws -> [git_oid] {
         var seen = Set<String>()
         var out: [git_oid] = []
         var stack: [(id: String, child: String?)] = tips.reversed().map { ($0, nil) }
@@ -36,6 +44,7 @@ struct GitWalker {
                 let n = git_commit_parentcount(c)
                 var parents: [String] = []
                 for i in 0..<n { if let p = git_commit_parent_id(c, i) { parents.append(oidHex(p)) } }
+                if let first = parents.first { firstParents[id] = first }
                 // Push in reverse so the first parent is walked first (a stable, git-log-like order).
                 for p in parents.reversed() where !seen.contains(p) { stack.append((p, id)) }
             }
@@ -46,12 +55,14 @@ struct GitWalker {
 
     /// The first-parent line from `head`, newest first, ending before `until` (or at the root).
     /// `reached` tells whether `until` was met on the way.
-    func firstParentLine(from head: String, until: String?) -> (ids: [String], reached: Bool) {
+    /// `known` holds first parents already read by `walk` (a root commit is simply absent: it is read).
+    func firstParentLine(from head: String, until: String?, known: [String: String] = [:]) -> (ids: [String], reached: Bool) {
         var ids: [String] = []
         var current: String? = head
         while let id = current {
             if id == until { return (ids, true) }
             ids.append(id)
+            if !shallow.contains(id), let parent = known[id] { current = parent; continue }
             guard !shallow.contains(id), var oid = oidFrom(id) else { break }
             var c: OpaquePointer?
             guard git_commit_lookup(&c, repo.pointer, &oid) == 0, let c else { break }
