@@ -46,6 +46,7 @@ let package = Package(
             name: "VouchControls",
             dependencies: [
                 "VouchCore",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
