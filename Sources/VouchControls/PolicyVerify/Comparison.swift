@@ -74,7 +74,7 @@ enum Comparison {
             .sorted { $0.sortKey < $1.sortKey }
         for (_, m) in unlisted {
             writer.endpoint(host: m.host, endpointID: m.endpointID, namespace: nil, pod: nil)
-            for (e, v) in m.entries {
+            for (e, v) in m.entries() {
                 try writer.row(direction: nil, entry: e, expected: nil, enforced: v, verdict: .unverified, policies: nil,
                                reason: "the endpoint is not in the imported cilium-dbg endpoint list: its labels are unknown")
             }
@@ -153,7 +153,7 @@ enum Comparison {
             }
             return
         }
-        let enforced = map.entries
+        let enforced = map.entries()
         // Both sides are sorted by key: one walk finds each expected key's entry, another the entries nothing declares.
         var j = 0
         for (k, x, p) in implied.expected {

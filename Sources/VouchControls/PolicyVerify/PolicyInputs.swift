@@ -65,11 +65,24 @@ struct PolicyInputs {
         var proxyPort: Int64
     }
 
-    /// One endpoint's policy map: entries sorted by key, each key once (the last row read wins).
+    /// One endpoint's policy map, its rows in the order read.
     struct PolicyMap {
         var host: String
         var endpointID: Int64
-        var entries: [(key: Entry, value: Enforced)]
+        var rows: [(key: Entry, value: Enforced)]
+
+        /// The entries sorted by key, each key once: the last row read wins. (Done by the comparison,
+        /// on its own thread, rather than while loading.)
+        func entries() -> [(key: Entry, value: Enforced)] {
+            var r = rows
+            r.sort { $0.key < $1.key }  // stable: equal keys keep the order read
+            var out: [(key: Entry, value: Enforced)] = []
+            out.reserveCapacity(r.count)
+            for e in r {
+                if let last = out.last, last.key == e.key { out[out.count - 1].value = e.value } else { out.append(e) }
+            }
+            return out
+        }
     }
 
     struct HostEndpoint: Hashable {
@@ -123,7 +136,7 @@ struct PolicyInputs {
     }
 
     /// Reads every policy map entry of the capture (millions of rows: column by column, without row objects),
-    /// grouping rows by (host, endpoint) as they come; each map is then sorted by key.
+    /// grouping rows by (host, endpoint) as they come.
     private mutating func loadEnforced(_ db: Database, captureID: Int64) throws {
         let statement = try db.makeStatement(sql: """
             SELECT host, endpoint_id, direction, identity, protocol, port, port_prefix_len, deny, proxy_port
@@ -132,8 +145,6 @@ struct PolicyInputs {
         try statement.setArguments([captureID])
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
-        // Rows of each map, in the order read: the last row of a key wins.
-        var rows: [[(key: Entry, value: Enforced)]] = []
         var current = -1
         var lastHost: [UInt8] = []
         var lastEndpoint: Int64 = 0
@@ -156,8 +167,7 @@ struct PolicyInputs {
                 } else {
                     current = maps.count
                     mapIndex[key] = current
-                    maps.append(PolicyMap(host: key.host, endpointID: endpoint, entries: []))
-                    rows.append([])
+                    maps.append(PolicyMap(host: key.host, endpointID: endpoint, rows: []))
                 }
             }
             let dirText = sqlite3_column_text(s, 2)
@@ -165,18 +175,7 @@ struct PolicyInputs {
             let dir: UInt8 = dirText?.pointee == UInt8(ascii: "i") ? 1 : 0
             let entry = Entry(dir: dir, identity: sqlite3_column_int64(s, 3), proto: sqlite3_column_int64(s, 4),
                               port: sqlite3_column_int64(s, 5), prefix: sqlite3_column_int64(s, 6))
-            rows[current].append((entry, Enforced(deny: sqlite3_column_int64(s, 7) == 1, proxyPort: sqlite3_column_int64(s, 8))))
-        }
-        for i in rows.indices {
-            var r = rows[i]
-            rows[i] = []
-            r.sort { $0.key < $1.key }  // stable: equal keys keep the order read
-            var out: [(key: Entry, value: Enforced)] = []
-            out.reserveCapacity(r.count)
-            for e in r {
-                if let last = out.last, last.key == e.key { out[out.count - 1].value = e.value } else { out.append((e.key, e.value)) }
-            }
-            maps[i].entries = out
+            maps[current].rows.append((entry, Enforced(deny: sqlite3_column_int64(s, 7) == 1, proxyPort: sqlite3_column_int64(s, 8))))
         }
     }
 
