@@ -50,6 +50,7 @@ let package = Package(
             name: "VouchControls",
             dependencies: [
                 "VouchCore",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(

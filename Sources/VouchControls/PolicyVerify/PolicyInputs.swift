@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import VouchCore
 
 /// What the verifier reads from one capture: declared rules, endpoints, identities, enforced entries.
@@ -28,12 +29,35 @@ struct PolicyInputs {
         var labels: LabelSet
     }
 
-    struct Entry: Hashable {
-        var direction: String
+    /// A policy map key. Ordered as (direction name, identity, protocol, port, prefix): `egress` < `ingress`.
+    struct Entry: Hashable, Comparable {
+        /// 0 egress, 1 ingress.
+        var dir: UInt8
         var identity: Int64
         var proto: Int64
         var port: Int64
         var prefix: Int64
+
+        init(dir: UInt8, identity: Int64, proto: Int64, port: Int64, prefix: Int64) {
+            self.dir = dir; self.identity = identity; self.proto = proto; self.port = port; self.prefix = prefix
+        }
+
+        init(direction: String, identity: Int64, proto: Int64, port: Int64, prefix: Int64) {
+            self.init(dir: Entry.dir(direction), identity: identity, proto: proto, port: port, prefix: prefix)
+        }
+
+        static func dir(_ direction: String) -> UInt8 { direction == "ingress" ? 1 : 0 }
+        static func name(_ dir: UInt8) -> String { dir == 1 ? "ingress" : "egress" }
+        var direction: String { Entry.name(dir) }
+
+        @inline(__always)
+        static func < (a: Entry, b: Entry) -> Bool {
+            if a.dir != b.dir { return a.dir < b.dir }
+            if a.identity != b.identity { return a.identity < b.identity }
+            if a.proto != b.proto { return a.proto < b.proto }
+            if a.port != b.port { return a.port < b.port }
+            return a.prefix < b.prefix
+        }
     }
 
     struct Enforced {
@@ -41,14 +65,44 @@ struct PolicyInputs {
         var proxyPort: Int64
     }
 
+    /// One endpoint's policy map, its rows in the order read.
+    struct PolicyMap {
+        var host: String
+        var endpointID: Int64
+        var rows: [(key: Entry, value: Enforced)]
+
+        /// The entries sorted by key, each key once: the last row read wins. (Done by the comparison,
+        /// on its own thread, rather than while loading.)
+        func entries() -> [(key: Entry, value: Enforced)] {
+            var r = rows
+            r.sort { $0.key < $1.key }  // stable: equal keys keep the order read
+            var out: [(key: Entry, value: Enforced)] = []
+            out.reserveCapacity(r.count)
+            for e in r {
+                if let last = out.last, last.key == e.key { out[out.count - 1].value = e.value } else { out.append(e) }
+            }
+            return out
+        }
+    }
+
+    struct HostEndpoint: Hashable {
+        var host: String
+        var endpoint: Int64
+    }
+
     var rules: [Rule] = []
     var endpoints: [Endpoint] = []
     /// identity → labels (identity list, plus the identities of listed endpoints).
     var identities: [Int64: LabelSet] = [:]
-    /// (host, endpoint) → enforced entries.
-    var enforced: [String: [Entry: Enforced]] = [:]
+    /// Enforced entries, one map per (host, endpoint).
+    var maps: [PolicyMap] = []
+    var mapIndex: [HostEndpoint: Int] = [:]
 
-    static func key(host: String, endpoint: Int64) -> String { "\(host)\u{0}\(endpoint)" }
+    var hasEnforced: Bool { !maps.isEmpty }
+
+    func enforced(host: String, endpoint: Int64) -> PolicyMap? {
+        mapIndex[HostEndpoint(host: host, endpoint: endpoint)].map { maps[$0] }
+    }
 
     static func load(_ db: Database, captureID: Int64) throws -> PolicyInputs {
         var p = PolicyInputs()
@@ -77,16 +131,52 @@ struct PolicyInputs {
             p.endpoints.append(e)
             if let id = e.identity, p.identities[id] == nil { p.identities[id] = labels }
         }
-        let cursor = try Row.fetchCursor(db, sql: """
+        try p.loadEnforced(db, captureID: captureID)
+        return p
+    }
+
+    /// Reads every policy map entry of the capture (millions of rows: column by column, without row objects),
+    /// grouping rows by (host, endpoint) as they come.
+    private mutating func loadEnforced(_ db: Database, captureID: Int64) throws {
+        let statement = try db.makeStatement(sql: """
             SELECT host, endpoint_id, direction, identity, protocol, port, port_prefix_len, deny, proxy_port
             FROM cilium_policy_entry WHERE capture_id = ? AND endpoint_id IS NOT NULL
-            """, arguments: [captureID])
-        while let r = try cursor.next() {
-            let k = key(host: r["host"], endpoint: r["endpoint_id"])
-            let e = Entry(direction: r["direction"], identity: r["identity"], proto: r["protocol"], port: r["port"], prefix: r["port_prefix_len"])
-            p.enforced[k, default: [:]][e] = Enforced(deny: (r["deny"] as Int64) == 1, proxyPort: r["proxy_port"])
+            """)
+        try statement.setArguments([captureID])
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        var current = -1
+        var lastHost: [UInt8] = []
+        var lastEndpoint: Int64 = 0
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) })
+            }
+            let endpoint = sqlite3_column_int64(s, 1)
+            let hostBytes = sqlite3_column_text(s, 0)
+            let hostCount = Int(sqlite3_column_bytes(s, 0))
+            let host = UnsafeBufferPointer(start: hostBytes, count: hostBytes == nil ? 0 : hostCount)
+            if current < 0 || endpoint != lastEndpoint || !host.elementsEqual(lastHost) {
+                lastHost = Array(host)
+                lastEndpoint = endpoint
+                let key = HostEndpoint(host: String(decoding: lastHost, as: UTF8.self), endpoint: endpoint)
+                if let i = mapIndex[key] {
+                    current = i
+                } else {
+                    current = maps.count
+                    mapIndex[key] = current
+                    maps.append(PolicyMap(host: key.host, endpointID: endpoint, rows: []))
+                }
+            }
+            let dirText = sqlite3_column_text(s, 2)
+            // direction is 'ingress' or 'egress' (a CHECK constraint).
+            let dir: UInt8 = dirText?.pointee == UInt8(ascii: "i") ? 1 : 0
+            let entry = Entry(dir: dir, identity: sqlite3_column_int64(s, 3), proto: sqlite3_column_int64(s, 4),
+                              port: sqlite3_column_int64(s, 5), prefix: sqlite3_column_int64(s, 6))
+            maps[current].rows.append((entry, Enforced(deny: sqlite3_column_int64(s, 7) == 1, proxyPort: sqlite3_column_int64(s, 8))))
         }
-        return p
     }
 
     static func labels(_ text: String?) -> [String] {

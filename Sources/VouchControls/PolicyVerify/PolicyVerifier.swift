@@ -38,48 +38,27 @@ public struct PolicyVerifier {
     public static func run(_ db: Database, captureID: Int64) throws -> Summary {
         var summary = Summary(captureID: captureID)
         guard try db.tableExists("policy_verification"), try db.tableExists("policy_rule") else { return summary }
-        try db.execute(sql: "DELETE FROM policy_verification WHERE capture_id = ?", arguments: [captureID])
+        // When the table holds only this capture's rows, emptying it whole is far cheaper than a
+        // row-by-row delete (SQLite's truncate optimization): the same result.
+        let others = try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM policy_verification WHERE capture_id < ?)
+                OR EXISTS(SELECT 1 FROM policy_verification WHERE capture_id > ?)
+            """, arguments: [captureID, captureID]) ?? true
+        if others {
+            try db.execute(sql: "DELETE FROM policy_verification WHERE capture_id = ?", arguments: [captureID])
+        } else {
+            try db.execute(sql: "DELETE FROM policy_verification")
+        }
         let inputs = try PolicyInputs.load(db, captureID: captureID)
-        guard !inputs.rules.isEmpty, !inputs.endpoints.isEmpty || !inputs.enforced.isEmpty else { return summary }
+        guard !inputs.rules.isEmpty, !inputs.endpoints.isEmpty || inputs.hasEnforced else { return summary }
         summary.applicable = true
-        let insert = try db.makeStatement(sql: """
-            INSERT INTO policy_verification(capture_id, host, endpoint_id, namespace, pod, direction, identity, protocol, port,
-                                            port_prefix_len, expected, enforced, verdict, policies, reason, entry)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        var resolver = PeerResolver(identities: inputs.identities)
-        for row in Comparison.rows(inputs: inputs, resolver: &resolver) {
-            summary.counts[row.verdict, default: 0] += 1
-            try insert.execute(arguments: [captureID, row.host, row.endpointID, row.namespace, row.pod, row.direction, row.identity,
-                                           row.proto, row.port, row.prefix, row.expected, row.enforced, row.verdict, row.policies,
-                                           row.reason, row.entryText])
+        let counts = try VerificationWriter.run(db, captureID: captureID) { writer in
+            var resolver = PeerResolver(identities: inputs.identities)
+            try Comparison.run(inputs: inputs, resolver: &resolver, writer: &writer)
+        }
+        for v in VerificationWriter.Verdict.allCases where counts[v.rawValue] > 0 {
+            summary.counts[v.name] = counts[v.rawValue]
         }
         return summary
-    }
-}
-
-/// One `policy_verification` row.
-struct VerificationRow {
-    var host: String?
-    var endpointID: Int64?
-    var namespace: String?
-    var pod: String?
-    var direction: String?
-    var identity: Int64?
-    var proto: Int64?
-    var port: Int64?
-    var prefix: Int64?
-    var expected: String?
-    var enforced: String?
-    var verdict: String
-    var policies: String?
-    var reason: String?
-
-    /// A one-line description (the check quotes it as the reason).
-    var entryText: String {
-        let protoName = proto.map { PeerResolver.protocolName($0) } ?? "?"
-        let portText = (port ?? 0) == 0 ? "any" : String(port!) + ((prefix ?? 16) < 16 ? "/\(prefix!)" : "")
-        return "\(direction ?? "?") identity \(identity.map(String.init) ?? "?") \(protoName)/\(portText): "
-            + "\(verdict) (declared \(expected ?? "nothing"), kernel \(enforced ?? "nothing"))"
     }
 }
