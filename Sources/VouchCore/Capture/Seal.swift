@@ -125,7 +125,7 @@ public enum Seal {
             for b in raw where b == 0 || b >= 0x80 { plain = false; break }
             if plain { bytes(raw, tag: 0x53); return }
             let s = String(cString: p)
-            var utf8 = Array(s.utf8)
+            let utf8 = Array(s.utf8)
             utf8.withUnsafeBytes { bytes($0, tag: 0x53) }
         }
 
