@@ -42,23 +42,8 @@ for i in range(n):
                                            {"fromEntities": ["world"] if i % 7 == 0 else ["cluster"]}],
                                "egress": [{"toFQDNs": [{"matchName": f"api{i % 13}.example.com"}],
                                            "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}]}})
-def dump(v, ind=0):
-    # A small YAML emitter (block style), so the benchmark needs no PyYAML.
-    pad = "  " * ind
-    out = []
-    if isinstance(v, dict):
-        for k, x in v.items():
-            key = json.dumps(k) if ":" in k else k
-            if isinstance(x, (dict, list)) and x:
-                out.append(f"{pad}{key}:"); out.extend(dump(x, ind + 1))
-            else:
-                out.append(f"{pad}{key}: {json.dumps(x)}")
-    else:
-        for x in v:
-            sub = dump(x, ind + 1) if isinstance(x, (dict, list)) and x else [f"{pad}  {json.dumps(x)}"]
-            first = sub[0].strip()
-            out.append(f"{pad}- {first}"); out.extend(sub[1:])
-    return out
+sys.path.insert(0, "bench")
+from yaml_emit import dump
 for f in range(10):
     chunk = items[f::10]
     with open(f"{w}/yaml/policies-{f}.yaml", "w") as fh:

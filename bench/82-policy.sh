@@ -215,22 +215,8 @@ for nsi, ns in enumerate(namespaces):
         else:
             policies.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": app, "namespace": ns}, "spec": spec})
 
-def dump(v, ind=0):
-    # A small YAML emitter (block style), so the benchmark needs no PyYAML.
-    pad = "  " * ind
-    out = []
-    if isinstance(v, dict):
-        for k, x in v.items():
-            key = json.dumps(k) if ":" in k else k
-            if isinstance(x, (dict, list)) and x:
-                out.append(f"{pad}{key}:"); out.extend(dump(x, ind + 1))
-            else:
-                out.append(f"{pad}{key}: {json.dumps(x)}")
-    else:
-        for x in v:
-            sub = dump(x, ind + 1) if isinstance(x, (dict, list)) and x else [f"{pad}  {json.dumps(x)}"]
-            out.append(f"{pad}- {sub[0].strip()}"); out.extend(sub[1:])
-    return out
+sys.path.insert(0, "bench")
+from yaml_emit import dump
 os.makedirs(f"{out}/netpol", exist_ok=True)
 for f in range(10):
     with open(f"{out}/netpol/policies-{f}.yaml", "w") as fh:
