@@ -27,6 +27,8 @@ final class GitCommitReader {
     let shallow: Set<String>
     let redactor: Redactor
     let cache: GitObjectCache
+    /// The object database, for blob sizes without reading the blobs.
+    private let odb: OpaquePointer
 
     /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
     let libgit2TreeDiff: Bool
@@ -36,11 +38,16 @@ final class GitCommitReader {
         repo = try Git2Repository(path: path)
         self.libgit2TreeDiff = libgit2TreeDiff
         cache = GitObjectCache(repository: repo)
+        var o: OpaquePointer?
+        try git2("opening the object database of \(path)", git_repository_odb(&o, repo.pointer))
+        odb = o!
         self.mode = mode
         self.maxDiffBytes = maxDiffBytes
         self.shallow = shallow
         self.redactor = redactor
     }
+
+    deinit { git_odb_free(odb) }
 
     func read(_ oid: git_oid) throws -> GitCommitFacts {
         var oid = oid
@@ -184,10 +191,19 @@ final class GitCommitReader {
         if let o = ch.old, let n = ch.new, withUnsafePointer(to: o.id, { a in withUnsafePointer(to: n.id) { git_oid_equal(a, $0) } }) == 1 {
             return (0, 0, false, false)
         }
+        // A blob not read yet: its size first, so one over the limit is never loaded (a 2 GB image in
+        // history must not need 2 GB of memory); libgit2's diff checks the header the same way.
+        for side in [ch.old, ch.new] {
+            guard var id = side?.id, !cache.contains(&id) else { continue }
+            var size = 0
+            var type = GIT_OBJECT_ANY
+            try git2("diffing \(path) in commit \(commitID)", git_odb_read_header(&size, &type, odb, &id))
+            if size > Int(maxDiffBytes) { return (nil, nil, true, true) }
+        }
         var oldBlob: OpaquePointer?, newBlob: OpaquePointer?
         if var id = ch.old?.id { oldBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
         if var id = ch.new?.id { newBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
-        // Over the size limit: binary and too large, as libgit2's diff marks it (without diffing it).
+        // Over the size limit (a blob already held): binary and too large, as libgit2's diff marks it.
         let largest = max(oldBlob.map { git_blob_rawsize($0) } ?? 0, newBlob.map { git_blob_rawsize($0) } ?? 0)
         if largest > maxDiffBytes { return (nil, nil, true, true) }
         // Counted from the hunk headers: with no context lines a hunk holds only changed lines, so

@@ -71,6 +71,9 @@ final class GitObjectCache {
         return object
     }
 
+    /// Whether the object is held (reading it again costs nothing).
+    func contains(_ oid: UnsafePointer<git_oid>) -> Bool { entries[Key(oid)] != nil }
+
     /// Frees the oldest objects until the cache is within its budget (and every too-large one).
     func trim() {
         for o in transient { git_object_free(o) }
