@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Reading history newest first reads most objects twice: a parent's tree and the blobs on its
 /// side of a diff are read again as the new side when the walk reaches the parent. libgit2's own
-/// cache would keep them, but its hash table fills with tombstones under constant eviction and
-/// its lookups then dominated the run; so libgit2's cache is off (see `Git2Library`) and each
+/// cache would keep them, but under constant eviction its lookups (`git_oid_equal` in its hash
+/// table) became the hottest code of the run; so libgit2's cache is off (see `Git2Library`) and each
 /// reader keeps this first-in-first-out cache instead.
 ///
 /// Objects handed out stay valid until the next `trim()`; the cache owns and frees them.
