@@ -43,31 +43,29 @@ public struct GitCollector: Collector {
             "shallow_boundary": .array(boundary.map { .string($0) }), "changes": .string(opts.changes.rawValue),
             "refs": .array(refs.map { .string("\($0.name) \($0.target ?? $0.symbolic ?? "")") }),
         ]))
-        // A large history writes hundreds of thousands of rows into indexed tables: with SQLite's default
-        // 2 MiB page cache the same index pages are read back and spilled to the WAL over and over.
-        let cacheSize = try Int.fetchOne(sink.db, sql: "PRAGMA cache_size") ?? -2000
-        try sink.db.execute(sql: "PRAGMA cache_size = -32768")
-        defer { try? sink.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
-        store.evidenceID = try sink.add(item)
-        for r in refs { try store.insertRef(r) }
-        for p in opts.paths { try store.insertPath(p) }
+        // A large history writes hundreds of thousands of rows into indexed tables.
+        try sink.withPageCache(kibibytes: 32 << 10) {
+            store.evidenceID = try sink.add(item)
+            for r in refs { try store.insertRef(r) }
+            for p in opts.paths { try store.insertPath(p) }
 
-        var run = GitRun(repo: repo, opts: opts, store: store, sink: sink, verifier: verifier, name: name,
-                         walker: GitWalker(repo: repo, shallow: Set(boundary)), progress: request.progress, redactor: request.redactor)
-        let prev = try store.previous()
-        let commitCount = try run.collect(tips: tips, mainHead: mainRef?.commit, previous: prev, configSHA: configSHA)
+            var run = GitRun(repo: repo, opts: opts, store: store, sink: sink, verifier: verifier, name: name,
+                             walker: GitWalker(repo: repo, shallow: Set(boundary)), progress: request.progress, redactor: request.redactor)
+            let prev = try store.previous()
+            let commitCount = try run.collect(tips: tips, mainHead: mainRef?.commit, previous: prev, configSHA: configSHA)
 
-        try sink.db.execute(sql: """
-            INSERT INTO git_capture_repo(capture_id, evidence_id, repo, path, head, main_ref, main_head, scope, path_filters,
-              trust_sha256, config_sha256, tips, shallow, shallow_boundary, commit_count, new_commit_count, error_count, complete)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
-                sink.captureID, store.evidenceID, name, opts.path, head, mainRef?.name, mainRef?.commit, scopeJSON.canonicalText,
-                JSONValue.array(opts.paths.map { .string($0) }).canonicalText, verifier?.trustSHA256, configSHA,
-                JSONValue.array(tips.map { .string($0) }).canonicalText, boundary.isEmpty && !repo.isShallow ? 0 : 1,
-                JSONValue.array(boundary.map { .string($0) }).canonicalText, commitCount, run.newCount, run.errors,
-                run.errors == 0 ? 1 : 0,
-            ])
+            try sink.db.execute(sql: """
+                INSERT INTO git_capture_repo(capture_id, evidence_id, repo, path, head, main_ref, main_head, scope, path_filters,
+                  trust_sha256, config_sha256, tips, shallow, shallow_boundary, commit_count, new_commit_count, error_count, complete)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    sink.captureID, store.evidenceID, name, opts.path, head, mainRef?.name, mainRef?.commit, scopeJSON.canonicalText,
+                    JSONValue.array(opts.paths.map { .string($0) }).canonicalText, verifier?.trustSHA256, configSHA,
+                    JSONValue.array(tips.map { .string($0) }).canonicalText, boundary.isEmpty && !repo.isShallow ? 0 : 1,
+                    JSONValue.array(boundary.map { .string($0) }).canonicalText, commitCount, run.newCount, run.errors,
+                    run.errors == 0 ? 1 : 0,
+                ])
+        }
     }
 
     /// The repository's folder name (without `.git`).

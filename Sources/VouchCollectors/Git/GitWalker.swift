@@ -85,15 +85,10 @@ struct GitWalker {
 
 /// Reads commits on several threads (each with its own repository handle) and hands the
 /// results to the caller's thread in walk order, so rows land deterministically.
-final class GitParallelReader: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var results: [Int: [Result<GitCommitFacts, Error>]] = [:]
-    private var nextChunk = 0
-    private var consumed = 0
-    private var cancelled = false
-    /// Large chunks: a thread reading consecutive commits finds the parent's trees and blobs in its cache.
-    private let chunkSize = 256
-    private let maxAhead = 4
+enum GitParallelReader {
+    /// Commits per work item: a thread reading consecutive commits finds the parent's trees and
+    /// blobs in its cache.
+    static let chunkSize = 256
 
     /// Reads `oids` with `readers` (one per thread) and calls `consume` for each, in order.
     static func run(oids: [git_oid], readers: [GitCommitReader],
@@ -102,60 +97,25 @@ final class GitParallelReader: @unchecked Sendable {
             for oid in oids { try consume(oid, Result { try readers[0].read(oid) }) }
             return
         }
-        try GitParallelReader().run(oids: oids, readers: readers, consume: consume)
-    }
-
-    private func run(oids: [git_oid], readers: [GitCommitReader],
-                     consume: (git_oid, Result<GitCommitFacts, Error>) throws -> Void) throws {
+        let box = ReaderBox(readers: readers, oids: oids)
         let chunks = (oids.count + chunkSize - 1) / chunkSize
-        let done = DispatchGroup()
-        for reader in readers {
-            done.enter()
-            let box = ReaderBox(reader: reader, oids: oids)
-            let thread = Thread { [self] in
-                defer { done.leave() }
-                while true {
-                    condition.lock()
-                    while !cancelled && nextChunk - consumed >= maxAhead { condition.wait() }
-                    let index = nextChunk
-                    nextChunk += 1
-                    let stop = cancelled
-                    condition.unlock()
-                    if stop || index >= chunks { return }
-                    let lo = index * chunkSize, hi = min(lo + chunkSize, box.oids.count)
-                    let part = (lo..<hi).map { i in Result { try box.reader.read(box.oids[i]) } }
-                    condition.lock()
-                    results[index] = part
-                    condition.broadcast()
-                    condition.unlock()
-                }
-            }
-            thread.stackSize = 4 << 20
-            thread.start()
-        }
-        defer {
-            condition.lock()
-            cancelled = true
-            condition.broadcast()
-            condition.unlock()
-            done.wait()
-        }
+        let prefetch = OrderedPrefetch<[Result<GitCommitFacts, Error>]>(
+            count: chunks, workers: readers.count, window: readers.count + 2,
+            perWorker: { index, worker in
+                let lo = index * chunkSize, hi = min(lo + chunkSize, box.oids.count)
+                return (lo..<hi).map { i in Result { try box.readers[worker].read(box.oids[i]) } }
+            })
+        defer { prefetch.finish() }
         for index in 0..<chunks {
-            condition.lock()
-            while results[index] == nil { condition.wait() }
-            let part = results.removeValue(forKey: index)!
-            consumed = index + 1
-            condition.broadcast()
-            condition.unlock()
             let lo = index * chunkSize
-            for (k, r) in part.enumerated() { try consume(oids[lo + k], r) }
+            for (k, r) in prefetch.take(index).enumerated() { try consume(oids[lo + k], r) }
         }
     }
 }
 
-/// Hands a reader to its thread (each reader is used by exactly one thread).
+/// Hands the readers to their threads (worker k uses only reader k).
 private final class ReaderBox: @unchecked Sendable {
-    let reader: GitCommitReader
+    let readers: [GitCommitReader]
     let oids: [git_oid]
-    init(reader: GitCommitReader, oids: [git_oid]) { self.reader = reader; self.oids = oids }
+    init(readers: [GitCommitReader], oids: [git_oid]) { self.readers = readers; self.oids = oids }
 }

@@ -33,9 +33,10 @@ public struct TalosCollector: Collector {
         // Every setting row also goes into the (capture_id, path) index in path order, i.e. all over
         // it: with SQLite's default 2 MB page cache most of those inserts re-read (and re-write) an
         // index page. 1,000 nodes: ~15% less CPU with 32 MiB, peak RSS 50 -> 71 MB.
-        let previousCache = try Int.fetchOne(sink.db, sql: "PRAGMA cache_size") ?? -2000
-        try sink.db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
-        defer { try? sink.db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
+        try sink.withPageCache(kibibytes: Self.pageCacheKiB) { try collectFiles(request, into: sink) }
+    }
+
+    private func collectFiles(_ request: CollectRequest, into sink: CaptureSink) throws {
         let recorder = try TalosRecorder(sink: sink, request: request,
                                          maxFileBytes: request.intOption("max_file_bytes") ?? Self.defaultMaxFileBytes,
                                          maxValues: Int(request.intOption("max_values") ?? Int64(Self.defaultMaxValues)))

@@ -28,6 +28,16 @@ public final class CaptureSink {
 
     public var itemCount: Int { members.count }
 
+    /// Runs `body` with SQLite's page cache at `kibibytes`, then puts the previous size back. For
+    /// sources that write hundreds of thousands of rows into indexed tables: with the default 2 MiB
+    /// cache the same index pages are read back and spilled to the WAL over and over.
+    public func withPageCache<T>(kibibytes: Int, _ body: () throws -> T) throws -> T {
+        let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)")
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
+        return try body()
+    }
+
     /// Adds an evidence item and returns its id (stable across captures for identical items).
     @discardableResult
     public func add(_ item: EvidenceItem) throws -> Int64 {

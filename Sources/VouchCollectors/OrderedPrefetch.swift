@@ -2,15 +2,15 @@ import Foundation
 
 /// Runs `work(i)` for `i` in `0..<count` on background threads, at most `window` items ahead of the
 /// consumer, and hands the results back strictly in index order (so what is written stays the same
-/// as one thread would write it). Used to read, parse and redact files while the writer stores the
-/// previous ones. Memory stays bounded: finished results waiting for the consumer may weigh (e.g. in
+/// as one thread would write it). Used to read, parse and redact Talos files while the writer stores
+/// the previous ones, and to read git commits chunk by chunk. Memory stays bounded: finished results waiting for the consumer may weigh (e.g. in
 /// input bytes) `budget` at most, beyond which only the item the consumer needs next is started.
 final class OrderedPrefetch<T>: @unchecked Sendable {
     private let cond = NSCondition()
     private let count: Int
     private let window: Int
     private let budget: Int
-    private let work: @Sendable (Int) -> T
+    private let work: @Sendable (_ item: Int, _ worker: Int) -> T
     private let weight: (T) -> Int
     private var results: [Int: T] = [:]
     private var pendingWeight = 0
@@ -20,8 +20,15 @@ final class OrderedPrefetch<T>: @unchecked Sendable {
     private var stopped = false
 
     /// `workers` threads, each with the main thread's 8 MiB stack (parsing and flattening recurse).
+    convenience init(count: Int, workers: Int, window: Int, budget: Int = .max, weight: @escaping (T) -> Int = { _ in 0 },
+                     work: @escaping @Sendable (Int) -> T) {
+        self.init(count: count, workers: workers, window: window, budget: budget, weight: weight, perWorker: { i, _ in work(i) })
+    }
+
+    /// As above, `work` also told which worker (0..<workers) runs it, for per-thread state such as a
+    /// repository handle that must not be shared between threads.
     init(count: Int, workers: Int, window: Int, budget: Int = .max, weight: @escaping (T) -> Int = { _ in 0 },
-         work: @escaping @Sendable (Int) -> T) {
+         perWorker work: @escaping @Sendable (_ item: Int, _ worker: Int) -> T) {
         self.count = count
         self.window = max(1, window)
         self.budget = budget
@@ -29,14 +36,14 @@ final class OrderedPrefetch<T>: @unchecked Sendable {
         self.work = work
         let n = max(1, min(workers, count))
         running = n
-        for _ in 0..<n {
-            let thread = Thread { [self] in self.run() }
+        for worker in 0..<n {
+            let thread = Thread { [self] in self.run(worker) }
             thread.stackSize = 8 << 20
             thread.start()
         }
     }
 
-    private func run() {
+    private func run(_ worker: Int) {
         while true {
             cond.lock()
             while !stopped && nextToStart < count
@@ -50,7 +57,7 @@ final class OrderedPrefetch<T>: @unchecked Sendable {
             let i = nextToStart
             nextToStart += 1
             cond.unlock()
-            let result = work(i)
+            let result = work(i, worker)
             cond.lock()
             results[i] = result
             pendingWeight += weight(result)
