@@ -48,7 +48,7 @@ extension Vouch {
                         SELECT endpoint_id, namespace, pod, verdict, entry, policies, reason FROM policy_verification
                         WHERE capture_id = ? AND verdict NOT IN ('match', 'implicit')
                         ORDER BY CASE verdict WHEN 'mismatch' THEN 0 WHEN 'missing' THEN 1 WHEN 'unexpected' THEN 2 ELSE 3 END,
-                                 namespace, pod, endpoint_id, rowid
+                                 namespace, pod, endpoint_id, seq
                         LIMIT ?
                         """, arguments: [s.captureID, limit])
                 }

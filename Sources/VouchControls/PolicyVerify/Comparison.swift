@@ -12,7 +12,7 @@ enum Comparison {
         var proxy = false
         /// Indices of the declaring policies in `Policies.names` (sorted by name), ascending.
         var policies: [Int32] = []
-        var text: String { deny ? "deny" : (proxy ? "allow+proxy" : "allow") }
+        var code: VerificationWriter.Expected { deny ? .deny : (proxy ? .allowProxy : .allow) }
     }
 
     /// What the rules selecting one label set imply.
@@ -45,13 +45,9 @@ enum Comparison {
         }
     }
 
-    static func enforcedText(_ e: PolicyInputs.Enforced) -> String {
-        e.deny ? "deny" : (e.proxyPort != 0 ? "allow+proxy:\(e.proxyPort)" : "allow")
-    }
-
     static func run(inputs: PolicyInputs, resolver: inout PeerResolver, writer: inout VerificationWriter) throws {
         for r in inputs.rules where r.subjectType != "pods" {
-            try writer.row(direction: r.direction, entry: nil, expected: r.deny ? "deny" : "allow", enforced: nil, verdict: .unverified,
+            try writer.row(direction: r.direction, entry: nil, expected: r.deny ? .deny : .allow, enforced: nil, verdict: .unverified,
                            policies: r.policyName, reason: "unsupported: host policy (nodeSelector) rules")
         }
         var policies = Policies(inputs.rules)
@@ -143,12 +139,12 @@ enum Comparison {
 
     static func verify(_ implied: Implied, map: PolicyInputs.PolicyMap?, writer: inout VerificationWriter) throws {
         for u in implied.unsupported {
-            try writer.row(direction: u.direction, entry: nil, expected: u.deny ? "deny" : "allow", enforced: nil, verdict: .unverified,
+            try writer.row(direction: u.direction, entry: nil, expected: u.deny ? .deny : .allow, enforced: nil, verdict: .unverified,
                            policies: u.policy, reason: "unsupported: \(u.construct)")
         }
         guard let map else {
             for (k, x, p) in implied.expected {
-                try writer.row(direction: nil, entry: k, expected: x.text, enforced: nil, verdict: .unverified, policies: p,
+                try writer.row(direction: nil, entry: k, expected: x.code, enforced: nil, verdict: .unverified, policies: p,
                                reason: "no policy map of this endpoint in the capture")
             }
             return
@@ -159,7 +155,7 @@ enum Comparison {
         for (k, x, p) in implied.expected {
             while j < enforced.count, enforced[j].key < k { j += 1 }
             guard j < enforced.count, enforced[j].key == k else {
-                try writer.row(direction: nil, entry: k, expected: x.text, enforced: nil, verdict: .missing, policies: p,
+                try writer.row(direction: nil, entry: k, expected: x.code, enforced: nil, verdict: .missing, policies: p,
                                reason: "declared, but the kernel's policy map has no such entry")
                 continue
             }
@@ -172,7 +168,7 @@ enum Comparison {
             } else if !x.proxy && !x.deny && v.proxyPort != 0 {
                 verdict = .mismatch; reason = "traffic is redirected to a proxy no declared L7 rule asks for"
             }
-            try writer.row(direction: nil, entry: k, expected: x.text, enforced: v, verdict: verdict, policies: p, reason: reason)
+            try writer.row(direction: nil, entry: k, expected: x.code, enforced: v, verdict: verdict, policies: p, reason: reason)
         }
         var i = 0
         let expected = implied.expected

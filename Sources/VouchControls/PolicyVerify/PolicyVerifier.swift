@@ -37,17 +37,19 @@ public struct PolicyVerifier {
     /// Verifies one capture inside an open write transaction.
     public static func run(_ db: Database, captureID: Int64) throws -> Summary {
         var summary = Summary(captureID: captureID)
-        guard try db.tableExists("policy_verification"), try db.tableExists("policy_rule") else { return summary }
-        // When the table holds only this capture's rows, emptying it whole is far cheaper than a
-        // row-by-row delete (SQLite's truncate optimization): the same result.
-        let others = try Bool.fetchOne(db, sql: """
-            SELECT EXISTS(SELECT 1 FROM policy_verification WHERE capture_id < ?)
-                OR EXISTS(SELECT 1 FROM policy_verification WHERE capture_id > ?)
-            """, arguments: [captureID, captureID]) ?? true
-        if others {
-            try db.execute(sql: "DELETE FROM policy_verification WHERE capture_id = ?", arguments: [captureID])
-        } else {
-            try db.execute(sql: "DELETE FROM policy_verification")
+        guard try db.tableExists("policy_verification_row"), try db.tableExists("policy_rule") else { return summary }
+        // The view `policy_verification` reads three tables (Schema+PolicyVerification.swift). When a
+        // table holds only this capture's rows, emptying it whole is far cheaper than a row-by-row
+        // delete (SQLite's truncate optimization): the same result.
+        for table in ["policy_verification_row", "policy_verification_endpoint", "policy_verification_policies"] {
+            let others = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM \(table) WHERE capture_id < ?) OR EXISTS(SELECT 1 FROM \(table) WHERE capture_id > ?)
+                """, arguments: [captureID, captureID]) ?? true
+            if others {
+                try db.execute(sql: "DELETE FROM \(table) WHERE capture_id = ?", arguments: [captureID])
+            } else {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
         }
         let inputs = try PolicyInputs.load(db, captureID: captureID)
         guard !inputs.rules.isEmpty, !inputs.endpoints.isEmpty || inputs.hasEnforced else { return summary }

@@ -100,7 +100,8 @@ extension Schema {
             }
         }
         // Derived from sealed facts after the capture (like the engine's results), so not part of the seal:
-        // recomputed by `vouch policy verify` and `vouch evaluate`.
+        // recomputed by `vouch policy verify` and `vouch evaluate`. Stored since "policy verification, compact"
+        // as a view over compact tables (Schema+PolicyVerification.swift) with these columns.
         m.registerMigration("2026-11-25 policy verification") { db in
             try db.execute(sql: """
                 CREATE TABLE policy_verification (

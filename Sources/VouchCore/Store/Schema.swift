@@ -24,6 +24,7 @@ public enum Schema {
         registerBPF(&m)
         registerTalos(&m)
         registerSigning(&m)
+        registerPolicyVerificationStorage(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 

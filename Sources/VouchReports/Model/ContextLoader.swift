@@ -96,7 +96,7 @@ enum ContextLoader {
             SELECT \(col("endpoint_id")) AS ep, \(col("namespace")) AS ns, \(col("pod")) AS pod, \(col("direction")) AS dir,
                    \(col("identity")) AS identity, \(col("protocol")) AS proto, \(col("port")) AS port,
                    \(col("expected")) AS expected, \(col("enforced")) AS enforced, verdict, \(col("policies")) AS policies
-            FROM policy_verification WHERE \(problemFilter) ORDER BY \(rank), ns, pod, ep, rowid LIMIT ?
+            FROM policy_verification WHERE \(problemFilter) ORDER BY \(rank), ns, pod, ep, \(col("seq")) LIMIT ?
             """, arguments: [captureID, limit]).map { r in
             PolicyProblem(endpointID: RowText.text(r, "ep"), namespace: RowText.text(r, "ns"), pod: RowText.text(r, "pod"),
                           direction: RowText.text(r, "dir"), identity: RowText.text(r, "identity"), proto: RowText.text(r, "proto"),

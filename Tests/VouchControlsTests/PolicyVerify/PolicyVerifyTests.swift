@@ -26,7 +26,7 @@ struct PolicyVerifyTests {
         let capture = try CaptureRunner(store: store, collectors: CollectorRegistry.all, baseDirectory: dir).run(requests)
         let s = try PolicyVerifier.run(store: store, captureID: capture.captureID)
         #expect(s.applicable)
-        let rows = try store.pool.read { try Row.fetchAll($0, sql: "SELECT * FROM policy_verification WHERE capture_id = ? ORDER BY rowid", arguments: [capture.captureID]) }
+        let rows = try store.pool.read { try Row.fetchAll($0, sql: "SELECT * FROM policy_verification WHERE capture_id = ? ORDER BY seq", arguments: [capture.captureID]) }
         try? FileManager.default.removeItem(at: dir)  // rows are in memory; /tmp is shared
         return Outcome(counts: s.counts, rows: rows, store: store, captureID: capture.captureID)
     }
