@@ -14,6 +14,17 @@ struct BPFFactWriter {
 
     static let defaultEntryCap = 100_000
 
+    /// Prepared inserts for the per-entry tables (millions of rows for a cluster's policy maps).
+    private let inserts: BPFInserts
+
+    init(sink: CaptureSink, host: String, origin: String, entryCap: Int) {
+        self.sink = sink
+        self.host = host
+        self.origin = origin
+        self.entryCap = entryCap
+        inserts = BPFInserts(sink.db)
+    }
+
     @discardableResult
     func program(_ p: BPFProgramRecord, from: String) throws -> Int64 {
         let subject = p.pinned.first ?? "prog \(p.name ?? "(unnamed)") #\(p.id)"
@@ -120,17 +131,16 @@ struct BPFFactWriter {
 
     private func writeEntries(_ contents: MapContents, order: [Int32], map m: BPFMapRecord, mapID: Int64?, itemID: Int64,
                               cilium: (kind: CiliumMaps.Kind, endpointID: Int64?)?, decode: (Int) -> JSONValue?) throws {
-        let insert = try sink.db.cachedStatement(sql: """
-            INSERT INTO bpf_map_entry(capture_id, evidence_id, host, map_id, seq, key_hex, value_hex, decoded)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try inserts.mapEntry.get()
         for (seq, idx) in order.prefix(entryCap).enumerated() {
             let i = Int(idx)
             let decoded = decode(i) ?? cilium.flatMap { c in
                 CiliumMaps.decode(kind: c.kind, endpointID: c.endpointID, key: Array(contents.key(i)), value: Array(contents.value(i)))
             }
-            try insert.execute(arguments: [sink.captureID, itemID, host, mapID, seq, Hex.encode(contents.key(i)),
-                                           Hex.encode(contents.value(i)), decoded?.canonicalText])
+            try insert.run { v in
+                v.add(sink.captureID); v.add(itemID); v.add(host); v.add(mapID); v.add(seq); v.add(Hex.encode(contents.key(i)))
+                v.add(Hex.encode(contents.value(i))); v.add(decoded?.canonicalText)
+            }
         }
         // Policy entries are all decoded, whatever the cap: the verifier needs every one (maps hold ≤ 16k).
         guard let cilium, cilium.kind == .policy, CiliumPolicyLayout.isKnown(keySize: contents.keySize, valueSize: contents.valueStride)
@@ -143,12 +153,11 @@ struct BPFFactWriter {
     }
 
     func policyEntry(_ e: CiliumPolicyEntry, mapID: Int64?, itemID: Int64) throws {
-        try sink.insertFact("cilium_policy_entry", [
-            "evidence_id": itemID, "host": host, "map_id": mapID, "endpoint_id": e.endpointID, "identity": Int64(e.identity),
-            "direction": e.direction, "protocol": Int64(e.proto), "port": Int64(e.port), "port_prefix_len": Int64(e.portPrefixLen),
-            "deny": e.deny ? 1 : 0, "proxy_port": Int64(e.proxyPort), "auth_type": Int64(e.authType),
-            "cookie": e.cookie.map { Int64($0) }, "layout": e.layout, "key_hex": e.keyHex,
-        ])
+        try inserts.policyEntry.get().run { v in
+            v.add(sink.captureID); v.add(itemID); v.add(host); v.add(mapID); v.add(e.endpointID); v.add(Int64(e.identity))
+            v.add(e.direction); v.add(Int64(e.proto)); v.add(Int64(e.port)); v.add(Int64(e.portPrefixLen)); v.add(e.deny)
+            v.add(Int64(e.proxyPort)); v.add(Int64(e.authType)); v.add(e.cookie.map { Int64($0) }); v.add(e.layout); v.add(e.keyHex)
+        }
     }
 
     func pin(_ path: String, type: String, id: UInt32) throws {
@@ -158,6 +167,21 @@ struct BPFFactWriter {
     static func pinnedText(_ paths: [String]) -> String? {
         paths.isEmpty ? nil : JSONValue.array(paths.map(JSONValue.string)).canonicalText
     }
+}
+
+/// The prepared per-entry inserts of one writer (bound through SQLite's C API: see `BulkInsert`).
+private final class BPFInserts {
+    let db: Database
+    init(_ db: Database) { self.db = db }
+    lazy var mapEntry = Result { try BulkInsert(db, sql: """
+        INSERT INTO bpf_map_entry(capture_id, evidence_id, host, map_id, seq, key_hex, value_hex, decoded)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """) }
+    lazy var policyEntry = Result { try BulkInsert(db, sql: """
+        INSERT INTO cilium_policy_entry(capture_id, evidence_id, host, map_id, endpoint_id, identity, direction, protocol, port,
+                                        port_prefix_len, deny, proxy_port, auth_type, cookie, layout, key_hex)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """) }
 }
 
 /// Hands the content stream to the blob writer's reader thread.

@@ -134,6 +134,27 @@ struct BPFImportTests {
         #expect(imported >= 12 && failed >= 5, "imported \(imported), failed \(failed)")
     }
 
+    @Test("comment lines in JSON dumps name the map and are blanked, so a JSON error keeps its line number")
+    func commentsInJSONDumps() throws {
+        let dir = try TestSupport.makeTempDir("vouch-bpf-import")
+        try TestSupport.write("""
+            \t # bpftool map dump pinned /sys/fs/bpf/tc/globals/cilium_policy_00412 -j\u{20}
+            [{"key":["0x40","0x00","0x00","0x00","0x02","0x00","0x00","0x00","0x00","0x06","0x00","0x16"],
+              "value":["0x00","0x00","0x00","0x00","0x00","0x00","0x00","0x00","0x00","0x00","0x00","0x00"]}]
+            """, to: dir.appendingPathComponent("dump-a.json"))
+        try TestSupport.write("# bpftool map dump id 9 -j\n#\n\n[{\"key\": [\"0x01\"],\n  \"value\": oops}]\n",
+                              to: dir.appendingPathComponent("dump-b.json"))
+        let (store, outcome) = try BPFTestSupport.collect(target: dir.path, options: ["host": "n1"])
+        let cid = outcome.captureID
+        let entries = try BPFTestSupport.rows(store, "SELECT * FROM cilium_policy_entry WHERE capture_id = ?", [cid])
+        #expect(entries.map { "\($0.int("endpoint_id") ?? -1) \($0.str("direction") ?? "") \($0.int("identity") ?? -1) \($0.int("port") ?? -1)" }
+                == ["412 ingress 2 22"])
+        let errors = try BPFTestSupport.rows(store, "SELECT data FROM item WHERE status = 'error'", [])
+        #expect(errors.count == 1)
+        let message = errors.first?.str("data") ?? ""
+        #expect(message.contains("dump-b.json") && message.contains("line 5"), "\(message)")
+    }
+
     @Test("a target that is neither live nor a folder fails the source with a clear message")
     func badTarget() throws {
         let (_, outcome) = try BPFTestSupport.collect(target: "/nonexistent/vouch-bpf")

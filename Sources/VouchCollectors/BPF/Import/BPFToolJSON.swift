@@ -72,10 +72,31 @@ enum BPFToolJSON {
         var out: [UInt8] = []
         out.reserveCapacity(a.count)
         for e in a {
-            guard let s = e.stringValue, s.hasPrefix("0x"), let b = UInt8(s.dropFirst(2), radix: 16) else { return nil }
+            guard let s = e.stringValue, let b = hexByte(s) else { return nil }
             out.append(b)
         }
         return out
+    }
+
+    /// `0x` and hex digits (either case) of a value up to 255, as bpftool writes a byte (`0x0a`); nil otherwise.
+    static func hexByte(_ s: String) -> UInt8? {
+        var s = s
+        return s.withUTF8 { u -> UInt8? in
+            guard u.count >= 3, u[0] == UInt8(ascii: "0"), u[1] == UInt8(ascii: "x") else { return nil }
+            var v = 0
+            for c in u[2...] {
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                v = v << 4 | Int(d)
+                if v > 255 { return nil }
+            }
+            return UInt8(v)
+        }
     }
 
     /// One dumped map's entries, normalized.

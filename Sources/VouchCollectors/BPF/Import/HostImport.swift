@@ -46,14 +46,11 @@ struct HostImport {
         let blob = try sink.storeBlob(Data(text.utf8))
         // Comment lines (`# bpftool map dump pinned …`) become blank lines: JSON errors keep their line numbers.
         var hint = Self.hint(fileName: url.lastPathComponent)
-        var body = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("#") { Self.hint(comment: t, into: &hint); body += "\n" } else { body += line + "\n" }
-        }
-        let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (body, comments) = Self.blankComments(text)
+        for c in comments { Self.hint(comment: c, into: &hint) }
+        let first = body.utf8.first { !Self.isSpace($0) && $0 != 0x0A && $0 != 0x0D }
         // A `.json…` name means JSON was meant: a broken one is reported as JSON, with its line.
-        if !(trimmed.hasPrefix("[") || trimmed.hasPrefix("{") || url.lastPathComponent.contains(".json")) {
+        if !(first == UInt8(ascii: "[") || first == UInt8(ascii: "{") || url.lastPathComponent.contains(".json")) {
             do {
                 if let entries = try PlainDump.parse(body) {
                     var c: MapContents?
@@ -188,6 +185,43 @@ struct HostImport {
         if let id = UInt32(rest.prefix(while: \.isNumber)), !rest.isEmpty { h.id = id }
         else if rest.hasPrefix("name-") { h.name = String(rest.dropFirst("name-".count)) }
         return h
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    /// The text with each comment line (`#` after leading blanks) emptied, so JSON errors keep their
+    /// line numbers, and the comments themselves without their leading blanks. A byte scan: dumps are
+    /// tens of megabytes on one line.
+    static func blankComments(_ text: String) -> (body: String, comments: [String]) {
+        var text = text
+        return text.withUTF8 { u in
+            var comments: [String] = []
+            var ranges: [Range<Int>] = []
+            var start = 0
+            while start <= u.count {
+                var end = start
+                while end < u.count, u[end] != 0x0A { end += 1 }
+                var i = start
+                while i < end, isSpace(u[i]) { i += 1 }
+                if i < end, u[i] == UInt8(ascii: "#") {
+                    var e = end
+                    while e > i, isSpace(u[e - 1]) { e -= 1 }
+                    comments.append(String(decoding: UnsafeBufferPointer(rebasing: u[i..<e]), as: UTF8.self))
+                    ranges.append(start..<end)
+                }
+                start = end + 1
+            }
+            guard !ranges.isEmpty else { return (String(decoding: u, as: UTF8.self), []) }
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count)
+            var at = 0
+            for r in ranges {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: u[at..<r.lowerBound]))
+                at = r.upperBound
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[at...]))
+            return (String(decoding: out, as: UTF8.self), comments)
+        }
     }
 
     static func hint(comment: String, into h: inout MapHint) {
