@@ -70,9 +70,16 @@ enum Git2Library {
 
 /// A commit id as 40 lower-case hex characters.
 func oidHex(_ oid: UnsafePointer<git_oid>) -> String {
-    var buf = [CChar](repeating: 0, count: 40)
-    git_oid_fmt(&buf, oid)
-    return String(decoding: buf.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    String(unsafeUninitializedCapacity: 40) { buf in
+        let hex: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: oid.pointee.id) { id in
+            for (i, b) in id.enumerated() {
+                buf[2 * i] = hex.utf8Start[Int(b >> 4)]
+                buf[2 * i + 1] = hex.utf8Start[Int(b & 15)]
+            }
+            return 40
+        }
+    }
 }
 
 /// Parses 40 hex characters into an oid, or nil.
