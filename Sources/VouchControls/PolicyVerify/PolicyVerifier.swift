@@ -41,7 +41,7 @@ public struct PolicyVerifier {
         // The view `policy_verification` reads three tables (Schema+PolicyVerification.swift). When a
         // table holds only this capture's rows, emptying it whole is far cheaper than a row-by-row
         // delete (SQLite's truncate optimization): the same result.
-        for table in ["policy_verification_row", "policy_verification_endpoint", "policy_verification_policies"] {
+        for table in Schema.policyVerificationTables {
             let others = try Bool.fetchOne(db, sql: """
                 SELECT EXISTS(SELECT 1 FROM \(table) WHERE capture_id < ?) OR EXISTS(SELECT 1 FROM \(table) WHERE capture_id > ?)
                 """, arguments: [captureID, captureID]) ?? true

@@ -74,6 +74,10 @@ public enum Pruning {
             try db.execute(sql: "DELETE FROM check_result WHERE evaluation_id IN (SELECT id FROM evaluation WHERE capture_id = ?)", arguments: [id])
             try db.execute(sql: "DELETE FROM evaluation WHERE capture_id = ?", arguments: [id])
         }
+        // Derived rows without a foreign key: the policy verification behind the `policy_verification` view.
+        for table in Schema.policyVerificationTables where try db.tableExists(table) {
+            try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE capture_id = ?", arguments: [id])
+        }
         // Fact rows of every registered fact table.
         for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") where try db.tableExists(table) {
             try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE capture_id = ?", arguments: [id])

@@ -6,6 +6,9 @@ extension Schema {
     /// Codes of `policy_verification_row.expected`.
     public static let policyExpectations = ["allow", "deny", "allow+proxy"]
 
+    /// The tables behind the `policy_verification` view, each keyed by `capture_id`.
+    public static let policyVerificationTables = ["policy_verification_row", "policy_verification_endpoint", "policy_verification_policies"]
+
     /// `policy_verification`, stored compactly.
     ///
     /// A large cluster has millions of verdicts (1,000 endpoints × 2,000 map entries), nearly all

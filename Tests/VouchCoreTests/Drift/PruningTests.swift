@@ -35,6 +35,10 @@ struct PruneCollector: Collector {
         try store.pool.write { db in
             try db.execute(sql: "INSERT INTO evaluation(capture_id, evaluated_at, catalog_sha256, tool_version) VALUES (1, 'now', 'x', 't')")
             try db.execute(sql: "INSERT INTO check_result(evaluation_id, capture_id, check_id, resource, status, reason) VALUES (1, 1, 'c', 'r', 'pass', 'ok')")
+            for capture in [1, 4] {
+                try db.execute(sql: "INSERT INTO policy_verification(capture_id, host, endpoint_id, verdict, policies) VALUES (?, 'n1', 7, 'match', 'NetworkPolicy/a/b')",
+                               arguments: [capture])
+            }
         }
         let seals = try store.pool.read { try Row.fetchAll($0, sql: "SELECT id, seal, prev_seal FROM capture ORDER BY id") }
         let outcome = try Pruning.apply(store, policy: PruningPolicy(keepLast: 2), reason: "test policy")
@@ -45,6 +49,12 @@ struct PruneCollector: Collector {
         #expect(try count(store, "SELECT count(*) FROM blob") == 3)
         #expect(try count(store, "SELECT count(*) FROM check_result") == 0)
         #expect(try count(store, "SELECT count(*) FROM evaluation") == 0)
+        // Derived policy verification rows go with their capture, every table behind the view.
+        #expect(try count(store, "SELECT count(*) FROM policy_verification") == 1)
+        #expect(try count(store, "SELECT count(*) FROM policy_verification WHERE capture_id = 4") == 1)
+        for table in Schema.policyVerificationTables {
+            #expect(try count(store, "SELECT count(*) FROM \(table) WHERE capture_id = 1") == 0, "\(table)")
+        }
         // The markers hold the pruned captures' seals, so the chain still links.
         let markers = try store.pool.read { try Row.fetchAll($0, sql: "SELECT id, seal, prev_seal, reason FROM capture_pruned ORDER BY id") }
         #expect(markers.map { $0[0] as Int64 } == [1, 2, 3])
