@@ -27,11 +27,14 @@ extension Schema {
             let verdictCode = policyVerdicts.enumerated().map { "WHEN '\($0.element)' THEN \($0.offset)" }.joined(separator: " ")
             let expected = policyExpectations.enumerated().map { "WHEN \($0.offset) THEN '\($0.element)'" }.joined(separator: " ")
             let expectedCode = policyExpectations.enumerated().map { "WHEN '\($0.element)' THEN \($0.offset)" }.joined(separator: " ")
-            let enforcedCode = """
-                CASE WHEN NEW.enforced IS NULL THEN NULL WHEN NEW.enforced = 'deny' THEN -1 WHEN NEW.enforced = 'allow' THEN 0
-                     WHEN NEW.enforced GLOB 'allow+proxy:[1-9]*' AND NOT substr(NEW.enforced, 13) GLOB '*[^0-9]*'
-                          AND length(NEW.enforced) <= 30 THEN CAST(substr(NEW.enforced, 13) AS INTEGER) END
+            // The code of an `enforced` text (`e` names it), NULL when it is not one.
+            func enforcedCode(_ e: String) -> String {
                 """
+                CASE WHEN \(e) IS NULL THEN NULL WHEN \(e) = 'deny' THEN -1 WHEN \(e) = 'allow' THEN 0
+                     WHEN \(e) GLOB 'allow+proxy:[1-9]*' AND NOT substr(\(e), 13) GLOB '*[^0-9]*'
+                          AND length(\(e)) <= 30 THEN CAST(substr(\(e), 13) AS INTEGER) END
+                """
+            }
             try db.execute(sql: """
                 ALTER TABLE policy_verification RENAME TO policy_verification_v1;
                 DROP INDEX IF EXISTS policy_verification_capture;
@@ -98,7 +101,7 @@ extension Schema {
                   SELECT RAISE(ABORT, 'policy_verification: expected must be \(policyExpectations.joined(separator: ", ")) or NULL')
                     WHERE NEW.expected IS NOT NULL AND (CASE NEW.expected \(expectedCode) END) IS NULL;
                   SELECT RAISE(ABORT, 'policy_verification: enforced must be allow, deny, allow+proxy:PORT or NULL')
-                    WHERE NEW.enforced IS NOT NULL AND (\(enforcedCode)) IS NULL;
+                    WHERE NEW.enforced IS NOT NULL AND (\(enforcedCode("NEW.enforced"))) IS NULL;
                   INSERT INTO policy_verification_endpoint(capture_id, ref, host, endpoint_id, namespace, pod)
                     SELECT NEW.capture_id,
                            coalesce((SELECT max(ref) FROM policy_verification_endpoint WHERE capture_id = NEW.capture_id), -1) + 1,
@@ -121,7 +124,7 @@ extension Schema {
                                AND namespace IS NEW.namespace AND pod IS NEW.pod LIMIT 1),
                             CASE NEW.direction WHEN 'egress' THEN 0 WHEN 'ingress' THEN 1 END,
                             NEW.identity, NEW.protocol, NEW.port, NEW.port_prefix_len,
-                            CASE NEW.expected \(expectedCode) END, \(enforcedCode),
+                            CASE NEW.expected \(expectedCode) END, \(enforcedCode("NEW.enforced")),
                             CASE NEW.verdict \(verdictCode) END,
                             (SELECT ref FROM policy_verification_policies WHERE capture_id = NEW.capture_id AND policies = NEW.policies),
                             NEW.reason);
@@ -146,7 +149,7 @@ extension Schema {
                             AND e.endpoint_id IS o.endpoint_id AND e.host IS o.host AND e.namespace IS o.namespace AND e.pod IS o.pod),
                          CASE o.direction WHEN 'egress' THEN 0 WHEN 'ingress' THEN 1 END,
                          o.identity, o.protocol, o.port, o.port_prefix_len,
-                         CASE o.expected \(expectedCode) END, \(enforcedCode.replacingOccurrences(of: "NEW.", with: "o.")),
+                         CASE o.expected \(expectedCode) END, \(enforcedCode("o.enforced")),
                          CASE o.verdict \(verdictCode) END,
                          (SELECT p.ref FROM policy_verification_policies p WHERE p.capture_id = o.capture_id AND p.policies = o.policies),
                          o.reason

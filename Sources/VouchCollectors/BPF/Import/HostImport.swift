@@ -193,8 +193,8 @@ struct HostImport {
     /// line numbers, and the comments themselves without their leading blanks. A byte scan: dumps are
     /// tens of megabytes on one line.
     static func blankComments(_ text: String) -> (body: String, comments: [String]) {
-        var text = text
-        return text.withUTF8 { u in
+        var copy = text
+        return copy.withUTF8 { u in
             var comments: [String] = []
             var ranges: [Range<Int>] = []
             var start = 0
@@ -211,7 +211,7 @@ struct HostImport {
                 }
                 start = end + 1
             }
-            guard !ranges.isEmpty else { return (String(decoding: u, as: UTF8.self), []) }
+            guard !ranges.isEmpty else { return (text, []) }
             var out: [UInt8] = []
             out.reserveCapacity(u.count)
             var at = 0
