@@ -210,25 +210,62 @@ final class GitCommitReader {
         // its line counts are the additions and deletions (what `git_patch_line_stats` would count,
         // without building the patch).
         var count = LineCount()
-        try (ch.path + [0]).withUnsafeBufferPointer { cpath in
-            let c = UnsafeRawPointer(cpath.baseAddress!).assumingMemoryBound(to: CChar.self)
-            let rc = withUnsafeMutablePointer(to: &count) { payload in
-                git_diff_blobs(oldBlob, c, newBlob, c, &opts, { delta, _, payload in
-                    if let delta, delta.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 {
-                        payload!.assumingMemoryBound(to: LineCount.self).pointee.binary = true
-                    }
-                    return 0
-                }, nil, { _, hunk, payload in
-                    let p = payload!.assumingMemoryBound(to: LineCount.self)
-                    p.pointee.adds += Int64(hunk!.pointee.new_lines)
-                    p.pointee.dels += Int64(hunk!.pointee.old_lines)
-                    return 0
-                }, nil, payload)
+        // The path matters only when a `diff` attribute is set for it (a diff driver, or binary). Without
+        // one, libgit2 detects binary content itself, and diffing the blobs' bytes gives the same counts.
+        // Diffing the blobs makes libgit2 look the attribute up on every call (for a made-up path when
+        // none is given), stat-ing every attribute file: millions of failing syscalls on a large history.
+        // So the attribute is looked up once per path, and only paths that have one are diffed as blobs.
+        let rc: Int32
+        if try diffAttributeSet(ch.path, path: path, commitID: commitID) {
+            rc = (ch.path + [0]).withUnsafeBufferPointer { cpath in
+                let c = UnsafeRawPointer(cpath.baseAddress!).assumingMemoryBound(to: CChar.self)
+                return withUnsafeMutablePointer(to: &count) { payload in
+                    git_diff_blobs(oldBlob, c, newBlob, c, &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
+                }
             }
-            try git2("diffing \(path) in commit \(commitID)", rc)
+        } else {
+            rc = withUnsafeMutablePointer(to: &count) { payload in
+                git_diff_buffers(oldBlob.flatMap { git_blob_rawcontent($0) }, oldBlob.map { Int(git_blob_rawsize($0)) } ?? 0, nil,
+                                 newBlob.flatMap { git_blob_rawcontent($0) }, newBlob.map { Int(git_blob_rawsize($0)) } ?? 0, nil,
+                                 &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
+            }
         }
+        try git2("diffing \(path) in commit \(commitID)", rc)
         if count.binary { return (nil, nil, true, false) }
         return (count.adds, count.dels, false, false)
+    }
+
+    /// Notes a binary file (the payload is a `LineCount`).
+    private static let fileCallback: git_diff_file_cb = { delta, _, payload in
+        if let delta, delta.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 {
+            payload!.assumingMemoryBound(to: LineCount.self).pointee.binary = true
+        }
+        return 0
+    }
+
+    /// Adds a hunk's lines (the payload is a `LineCount`).
+    private static let hunkCallback: git_diff_hunk_cb = { _, hunk, payload in
+        let p = payload!.assumingMemoryBound(to: LineCount.self)
+        p.pointee.adds += Int64(hunk!.pointee.new_lines)
+        p.pointee.dels += Int64(hunk!.pointee.old_lines)
+        return 0
+    }
+
+    /// Paths whose `diff` attribute was looked up, and whether it is set (true, false or a driver name).
+    private var diffAttributes: [[UInt8]: Bool] = [:]
+
+    /// Whether the `diff` attribute is specified for `bytes` (looked up as libgit2's diff does: the
+    /// attribute files of the repository, its working tree, the user's and the system's).
+    private func diffAttributeSet(_ bytes: [UInt8], path: String, commitID: String) throws -> Bool {
+        if let known = diffAttributes[bytes] { return known }
+        var value: UnsafePointer<CChar>?
+        try (bytes + [0]).withUnsafeBufferPointer { cpath in
+            let c = UnsafeRawPointer(cpath.baseAddress!).assumingMemoryBound(to: CChar.self)
+            try git2("reading the diff attribute of \(path) in commit \(commitID)", git_attr_get(&value, repo.pointer, 0, c, "diff"))
+        }
+        let set = git_attr_value(value) != GIT_ATTR_VALUE_UNSPECIFIED
+        diffAttributes[bytes] = set
+        return set
     }
 
     static func statusName(_ s: git_delta_t) -> String {

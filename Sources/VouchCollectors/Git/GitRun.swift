@@ -93,8 +93,10 @@ struct GitRun {
         try ingest(toRead, onMain: onMain)
         let sameFilters = prev?.configSHA256 == configSHA
         let sameTrust = prev != nil && prev?.trustSHA256 == verifier?.trustSHA256
-        let paths = sameFilters ? [:] : try store.changePaths()
-        let signed = sameTrust ? [:] : try store.signedCommits()
+        // Only commits stored before this run need them (reading every change row back would cost more
+        // than writing it on a first capture).
+        let paths = sameFilters || stored.isEmpty ? [:] : try store.changePaths()
+        let signed = sameTrust || stored.isEmpty ? [:] : try store.signedCommits()
         for id in stored {
             let cur = current[id]
             let touches = sameFilters && cur != nil ? cur!.touchesInfra : opts.touches(paths[id] ?? [])

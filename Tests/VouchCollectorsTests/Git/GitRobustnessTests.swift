@@ -100,6 +100,9 @@ struct GitRobustnessTests {
             seq 1 50000 > big.txt; printf '\\x00\\x01bin' > data.bin; git add -A; c 8 "large and binary"
             seq 1 2 50000 > big.txt; printf '\\x00\\x02bin' > data.bin; git add -A; c 9 "large and binary again"
             git mv a-b/x a-b/y; echo edit >> a/crlf.txt; git add -A; c 9 "rename with an edit elsewhere"
+            printf '*.dat -diff\\n*.raw diff\\n' > .gitattributes; echo text > forced.dat; printf 'x\\0y\\n' > shown.raw
+            git add -A; c 9 "diff attributes"
+            echo more >> forced.dat; printf 'x\\0z\\n' > shown.raw; git add -A; c 9 "diff attributes apply"
             """, in: repo)
         func rows(_ engine: String) throws -> [String] {
             let store = try EvidenceStore(path: infra.appendingPathComponent("\(engine)-\(changes).db").path)
@@ -116,6 +119,9 @@ struct GitRobustnessTests {
         if changes == "lines" {
             #expect(ours.contains { $0.contains("|\"big.txt\"|\"modified\"|NULL|NULL|NULL|1|1|") })
             #expect(ours.contains { $0.contains("|\"data.bin\"|\"modified\"|NULL|NULL|NULL|1|0|") })
+            // A `-diff` attribute makes text binary; `diff` makes binary content text (with line stats).
+            #expect(ours.contains { $0.contains("|\"forced.dat\"|\"modified\"|NULL|NULL|NULL|1|0|") })
+            #expect(ours.contains { $0.contains("|\"shown.raw\"|\"modified\"|NULL|1|1|0|0|") })
         }
     }
 
