@@ -14,16 +14,6 @@ static inline int vouch_git_set_mwindow_size(size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, bytes);
 }
 
-/* Bytes the decoded-object caches may hold, over all repositories of the process (default: 256 MiB). */
-static inline int vouch_git_set_cache_max_size(ssize_t bytes) {
-    return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, bytes);
-}
-
-/* Largest object of a type the decoded-object caches keep (defaults: commits and trees 4 KiB, blobs none). */
-static inline int vouch_git_set_cache_object_limit(git_object_t type, size_t bytes) {
-    return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);
-}
-
 /* Whether libgit2 keeps decoded objects in its per-repository cache (default: on). */
 static inline int vouch_git_set_caching(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, enabled);

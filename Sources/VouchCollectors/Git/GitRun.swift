@@ -22,7 +22,6 @@ struct GitRun {
     /// Collects and returns the number of commits present as of this capture.
     mutating func collect(tips: [String], mainHead: String?, previous prev: GitPreviousCapture?, configSHA: String) throws -> Int64 {
         var missing: [GitWalker.Missing] = []
-        defer { _ = missing }
         // Fast path: same options, the last capture was complete, and nothing it saw was rewritten.
         if let prev, prev.configSHA256 == configSHA, prev.trustSHA256 == verifier?.trustSHA256, prev.complete,
            prev.tips.allSatisfy({ walker.isReachable($0, from: tips) })
