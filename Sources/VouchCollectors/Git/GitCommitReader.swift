@@ -112,7 +112,7 @@ final class GitCommitReader {
             let pc = try cache.lookup(&parent, GIT_OBJECT_COMMIT, what: "reading parent \(oidHex(&parent)) of commit \(commitID)")
             parentTree = try cache.lookup(git_commit_tree_id(pc), GIT_OBJECT_TREE, what: "reading the tree of parent \(oidHex(&parent))")
         }
-        var opts = diffOptions()
+        var opts = Self.diffOptions(maxBytes: maxDiffBytes)
         if !libgit2TreeDiff, let plain = try GitTreeDiff(cache: cache).changes(old: parentTree, new: tree) {
             return try plain.map { try facts($0, commitID: commitID, opts: &opts) }
         }
@@ -159,12 +159,13 @@ final class GitCommitReader {
         return out
     }
 
-    private func diffOptions() -> git_diff_options {
+    /// Changed lines only (no context), and files over `maxBytes` taken as binary.
+    static func diffOptions(maxBytes: Int64) -> git_diff_options {
         var opts = git_diff_options()
         git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION))
         opts.context_lines = 0
         opts.interhunk_lines = 0
-        opts.max_size = maxDiffBytes
+        opts.max_size = maxBytes
         return opts
     }
 
@@ -215,6 +216,7 @@ final class GitCommitReader {
         // Diffing the blobs makes libgit2 look the attribute up on every call (for a made-up path when
         // none is given), stat-ing every attribute file: millions of failing syscalls on a large history.
         // So the attribute is looked up once per path, and only paths that have one are diffed as blobs.
+        // Without one, the common edit (a run of lines replaced) is counted directly, the rest is diffed.
         let rc: Int32
         if try diffAttributeSet(ch.path, path: path, commitID: commitID) {
             rc = (ch.path + [0]).withUnsafeBufferPointer { cpath in
@@ -224,15 +226,40 @@ final class GitCommitReader {
                 }
             }
         } else {
-            rc = withUnsafeMutablePointer(to: &count) { payload in
-                git_diff_buffers(oldBlob.flatMap { git_blob_rawcontent($0) }, oldBlob.map { Int(git_blob_rawsize($0)) } ?? 0, nil,
-                                 newBlob.flatMap { git_blob_rawcontent($0) }, newBlob.map { Int(git_blob_rawsize($0)) } ?? 0, nil,
-                                 &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
+            let old = Self.content(oldBlob), new = Self.content(newBlob)
+            var result = GitLineCount.count(old: old, new: new)
+            if result == .undecided {
+                let diffed = Self.diffBytes(old: old, new: new, opts: &opts)
+                try git2("diffing \(path) in commit \(commitID)", diffed.rc)
+                result = diffed.result
+            }
+            switch result {
+            case .counted(let a, let d): return (a, d, false, false)
+            default: return (nil, nil, true, false)
             }
         }
         try git2("diffing \(path) in commit \(commitID)", rc)
         if count.binary { return (nil, nil, true, false) }
         return (count.adds, count.dels, false, false)
+    }
+
+    /// Line stats of two buffers by libgit2's diff (as `git_diff_blobs` counts blobs without a `diff`
+    /// attribute), with libgit2's return code.
+    static func diffBytes(old: UnsafeRawBufferPointer, new: UnsafeRawBufferPointer, opts: inout git_diff_options)
+        -> (rc: Int32, result: GitLineCount.Result)
+    {
+        var count = LineCount()
+        let rc = withUnsafeMutablePointer(to: &count) { payload in
+            git_diff_buffers(old.baseAddress, old.count, nil, new.baseAddress, new.count, nil,
+                             &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
+        }
+        return (rc, count.binary ? .binary : .counted(additions: count.adds, deletions: count.dels))
+    }
+
+    /// A blob's bytes (none for a missing side); valid while the blob is held.
+    private static func content(_ blob: OpaquePointer?) -> UnsafeRawBufferPointer {
+        guard let blob, let p = git_blob_rawcontent(blob) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: p, count: Int(git_blob_rawsize(blob)))
     }
 
     /// Notes a binary file (the payload is a `LineCount`).
