@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "VouchCollectors",
             dependencies: [
-                "VouchCore", "CLibGit2", "CLibBPF",
+                "VouchCore", "CLibGit2", "CLibBPF", "CVouchZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

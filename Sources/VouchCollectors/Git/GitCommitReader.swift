@@ -29,6 +29,8 @@ final class GitCommitReader {
     let cache: GitObjectCache
     /// The object database, for blob sizes without reading the blobs.
     private let odb: OpaquePointer
+    /// Blob sizes from the pack files (the object database for the rest).
+    private let packSizes: GitPackSizes
 
     /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
     let libgit2TreeDiff: Bool
@@ -41,6 +43,7 @@ final class GitCommitReader {
         var o: OpaquePointer?
         try git2("opening the object database of \(path)", git_repository_odb(&o, repo.pointer))
         odb = o!
+        packSizes = GitPackSizes(objectsDirectory: String(cString: git_repository_commondir(repo.pointer)) + "objects")
         self.mode = mode
         self.maxDiffBytes = maxDiffBytes
         self.shallow = shallow
@@ -193,12 +196,15 @@ final class GitCommitReader {
             return (0, 0, false, false)
         }
         // A blob not read yet: its size first, so one over the limit is never loaded (a 2 GB image in
-        // history must not need 2 GB of memory); libgit2's diff checks the header the same way.
+        // history must not need 2 GB of memory); libgit2's diff checks the header the same way. The size
+        // comes from the pack entry (`GitPackSizes`), or from libgit2 for an object outside the packs.
         for side in [ch.old, ch.new] {
             guard var id = side?.id, !cache.contains(&id) else { continue }
-            var size = 0
-            var type = GIT_OBJECT_ANY
-            try git2("diffing \(path) in commit \(commitID)", git_odb_read_header(&size, &type, odb, &id))
+            var size = packSizes.size(of: &id) ?? -1
+            if size < 0 {
+                var type = GIT_OBJECT_ANY
+                try git2("diffing \(path) in commit \(commitID)", git_odb_read_header(&size, &type, odb, &id))
+            }
             if size > Int(maxDiffBytes) { return (nil, nil, true, true) }
         }
         var oldBlob: OpaquePointer?, newBlob: OpaquePointer?
