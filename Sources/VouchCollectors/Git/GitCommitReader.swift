@@ -30,20 +30,21 @@ final class GitCommitReader {
     /// The object database, for blob sizes without reading the blobs.
     private let odb: OpaquePointer
     /// Blob sizes from the pack files (the object database for the rest).
-    private let packSizes: GitPackSizes
+    let packSizes: GitPackSizes
 
     /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
     let libgit2TreeDiff: Bool
 
     init(path: String, mode: GitChangesMode, maxDiffBytes: Int64, shallow: Set<String>, redactor: Redactor,
-         libgit2TreeDiff: Bool = false) throws {
+         libgit2TreeDiff: Bool = false, packIndex: GitPackIndex? = nil) throws {
         repo = try Git2Repository(path: path)
         self.libgit2TreeDiff = libgit2TreeDiff
         cache = GitObjectCache(repository: repo)
         var o: OpaquePointer?
         try git2("opening the object database of \(path)", git_repository_odb(&o, repo.pointer))
         odb = o!
-        packSizes = GitPackSizes(objectsDirectory: String(cString: git_repository_commondir(repo.pointer)) + "objects")
+        let objects = String(cString: git_repository_commondir(repo.pointer)) + "objects"
+        packSizes = GitPackSizes(index: packIndex ?? GitPackIndex(objectsDirectory: objects))
         self.mode = mode
         self.maxDiffBytes = maxDiffBytes
         self.shallow = shallow

@@ -2,40 +2,24 @@ import CLibGit2
 import CVouchZlib
 import Foundation
 
-/// Blob sizes read from the pack files directly, so a blob over the size limit is never loaded.
-///
-/// libgit2's `git_odb_read_header` follows a delta's whole chain of bases to learn the object's type,
-/// taking the pack locks shared by every reader at each step: on a large history it cost as much as a
-/// sixth of the run. The size alone needs none of that: it is in the entry's own header, or, for a
-/// delta, in the first bytes of the delta. The caller knows the object is a blob from its tree entry,
-/// and libgit2 checks the type when it reads the blob.
-///
-/// Only version 2 pack indexes of the repository's own object folder are read; an object found in none
-/// of them (loose, in an alternate, in a pack written after this was opened), or whose entry cannot be
-/// read, gets `nil` and the caller asks libgit2. One instance per reader thread.
-final class GitPackSizes {
-    private struct Pack {
+/// The version 2 pack indexes of a repository's own object folder, mapped once and shared by the
+/// reader threads (read only).
+final class GitPackIndex: @unchecked Sendable {
+    struct Pack {
         let index: UnsafeRawPointer
         let indexLength: Int
         let count: Int
         let fd: Int32
     }
 
-    private var packs: [Pack] = []
-    private var stream = z_stream()
-    private var streamReady = false
-    /// Pack bytes read at a time, and the start of a delta inflated.
-    private static let chunk = 256, deltaStart = 20
-    private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
-    private let output = UnsafeMutablePointer<UInt8>.allocate(capacity: deltaStart)
+    let packs: [Pack]
 
     init(objectsDirectory: String) {
         let dir = objectsDirectory + "/pack"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names.sorted() where name.hasSuffix(".idx") {
-            if let pack = Self.open(index: dir + "/" + name, pack: dir + "/" + name.dropLast(4) + ".pack") { packs.append(pack) }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        packs = names.sorted().filter { $0.hasSuffix(".idx") }.compactMap {
+            Self.open(index: dir + "/" + $0, pack: dir + "/" + $0.dropLast(4) + ".pack")
         }
-        streamReady = inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
     }
 
     deinit {
@@ -43,16 +27,12 @@ final class GitPackSizes {
             munmap(UnsafeMutableRawPointer(mutating: p.index), p.indexLength)
             close(p.fd)
         }
-        if streamReady { inflateEnd(&stream) }
-        input.deallocate()
-        output.deallocate()
     }
 
-    /// The size of the object with this id, or nil when it is not in these packs or cannot be read here.
-    func size(of oid: UnsafePointer<git_oid>) -> Int? {
-        guard streamReady else { return nil }
+    /// The pack file and offset of an object, or nil when it is in none of these packs.
+    func locate(_ oid: UnsafePointer<git_oid>) -> (fd: Int32, offset: UInt64)? {
         for p in packs {
-            if let offset = Self.find(oid, in: p) { return entrySize(p.fd, at: offset) }
+            if let offset = Self.find(oid, in: p) { return (p.fd, offset) }
         }
         return nil
     }
@@ -106,6 +86,48 @@ final class GitPackSizes {
         let at = p.count * 4 + large * 8
         guard 8 + 1024 + p.count * 24 + at + 8 <= p.indexLength - 40 else { return nil }
         return UInt64(bigEndian: offsets.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+    }
+}
+
+/// Blob sizes read from the pack files directly, so a blob over the size limit is never loaded.
+///
+/// libgit2's `git_odb_read_header` follows a delta's whole chain of bases to learn the object's type,
+/// taking the pack locks shared by every reader at each step: on a large history it cost as much as a
+/// sixth of the run. The size alone needs none of that: it is in the entry's own header, or, for a
+/// delta, in the first bytes of the delta. The caller knows the object is a blob from its tree entry,
+/// and libgit2 checks the type when it reads the blob.
+///
+/// An object found in none of the indexes (loose, in an alternate, in a pack written after they were
+/// mapped), or whose entry cannot be read, gets `nil` and the caller asks libgit2. One instance per
+/// reader thread.
+final class GitPackSizes {
+    let index: GitPackIndex
+    private var stream = z_stream()
+    private var streamReady = false
+    /// Pack bytes read at a time, and the start of a delta inflated.
+    private static let chunk = 256, deltaStart = 20
+    private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+    private let output = UnsafeMutablePointer<UInt8>.allocate(capacity: deltaStart)
+
+    init(index: GitPackIndex) {
+        self.index = index
+        streamReady = inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
+    }
+
+    convenience init(objectsDirectory: String) {
+        self.init(index: GitPackIndex(objectsDirectory: objectsDirectory))
+    }
+
+    deinit {
+        if streamReady { inflateEnd(&stream) }
+        input.deallocate()
+        output.deallocate()
+    }
+
+    /// The size of the object with this id, or nil when it is not in these packs or cannot be read here.
+    func size(of oid: UnsafePointer<git_oid>) -> Int? {
+        guard streamReady, let (fd, offset) = index.locate(oid) else { return nil }
+        return entrySize(fd, at: offset)
     }
 
     /// The size in an entry's header, or for a delta the result size at the start of the delta.

@@ -117,9 +117,12 @@ struct GitRun {
     /// Reads new commits (on several threads) and writes their content and first state.
     private mutating func ingest(_ oids: [git_oid], onMain: Set<String>) throws {
         guard !oids.isEmpty else { return }
-        let readers = try (0..<max(1, min(opts.threads, oids.count / 64 + 1))).map { _ in
-            try GitCommitReader(path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes,
-                                shallow: walker.shallow, redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff)
+        // One reader per thread; they share the mapped pack indexes.
+        var readers: [GitCommitReader] = []
+        for _ in 0..<max(1, min(opts.threads, oids.count / 64 + 1)) {
+            readers.append(try GitCommitReader(
+                path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes, shallow: walker.shallow,
+                redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff, packIndex: readers.first?.packSizes.index))
         }
         var done = 0
         var errorsSeen = 0
