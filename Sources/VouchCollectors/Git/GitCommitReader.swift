@@ -29,8 +29,8 @@ final class GitCommitReader {
     let cache: GitObjectCache
     /// The object database, for blob sizes without reading the blobs.
     private let odb: OpaquePointer
-    /// Blob sizes from the pack files (the object database for the rest).
-    let packSizes: GitPackSizes
+    /// Blobs read from the pack files (libgit2 reads the rest).
+    let pack: GitPackReader
 
     /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
     let libgit2TreeDiff: Bool
@@ -44,7 +44,7 @@ final class GitCommitReader {
         try git2("opening the object database of \(path)", git_repository_odb(&o, repo.pointer))
         odb = o!
         let objects = String(cString: git_repository_commondir(repo.pointer)) + "objects"
-        packSizes = GitPackSizes(index: packIndex ?? GitPackIndex(objectsDirectory: objects))
+        pack = GitPackReader(index: packIndex ?? GitPackIndex(objectsDirectory: objects))
         self.mode = mode
         self.maxDiffBytes = maxDiffBytes
         self.shallow = shallow
@@ -196,58 +196,75 @@ final class GitCommitReader {
         if let o = ch.old, let n = ch.new, withUnsafePointer(to: o.id, { a in withUnsafePointer(to: n.id) { git_oid_equal(a, $0) } }) == 1 {
             return (0, 0, false, false)
         }
-        // A blob not read yet: its size first, so one over the limit is never loaded (a 2 GB image in
-        // history must not need 2 GB of memory); libgit2's diff checks the header the same way. The size
-        // comes from the pack entry (`GitPackSizes`), or from libgit2 for an object outside the packs.
-        for side in [ch.old, ch.new] {
+        // Each side's size first, so a blob over the limit is never loaded (a 2 GB image in history must
+        // not need 2 GB of memory); libgit2's diff checks the header the same way. Packed blobs are read
+        // by `GitPackReader`, which knows the size before loading; libgit2 reads the rest.
+        var packed: [[UInt8]?] = [nil, nil]
+        for (n, side) in [ch.old, ch.new].enumerated() {
             guard var id = side?.id, !cache.contains(&id) else { continue }
-            var size = packSizes.size(of: &id) ?? -1
-            if size < 0 {
+            switch pack.content(of: &id, limit: Int(maxDiffBytes)) {
+            case .tooLarge: return (nil, nil, true, true)
+            case .content(let bytes): packed[n] = bytes
+            case .unavailable:
+                var size = 0
                 var type = GIT_OBJECT_ANY
                 try git2("diffing \(path) in commit \(commitID)", git_odb_read_header(&size, &type, odb, &id))
+                if size > Int(maxDiffBytes) { return (nil, nil, true, true) }
             }
-            if size > Int(maxDiffBytes) { return (nil, nil, true, true) }
         }
-        var oldBlob: OpaquePointer?, newBlob: OpaquePointer?
-        if var id = ch.old?.id { oldBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
-        if var id = ch.new?.id { newBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)") }
-        // Over the size limit (a blob already held): binary and too large, as libgit2's diff marks it.
-        let largest = max(oldBlob.map { git_blob_rawsize($0) } ?? 0, newBlob.map { git_blob_rawsize($0) } ?? 0)
-        if largest > maxDiffBytes { return (nil, nil, true, true) }
-        // Counted from the hunk headers: with no context lines a hunk holds only changed lines, so
-        // its line counts are the additions and deletions (what `git_patch_line_stats` would count,
-        // without building the patch).
-        var count = LineCount()
         // The path matters only when a `diff` attribute is set for it (a diff driver, or binary). Without
         // one, libgit2 detects binary content itself, and diffing the blobs' bytes gives the same counts.
         // Diffing the blobs makes libgit2 look the attribute up on every call (for a made-up path when
         // none is given), stat-ing every attribute file: millions of failing syscalls on a large history.
         // So the attribute is looked up once per path, and only paths that have one are diffed as blobs.
         // Without one, the common edit (a run of lines replaced) is counted directly, the rest is diffed.
-        let rc: Int32
-        if try diffAttributeSet(ch.path, path: path, commitID: commitID) {
-            rc = (ch.path + [0]).withUnsafeBufferPointer { cpath in
+        let attributed = try diffAttributeSet(ch.path, path: path, commitID: commitID)
+        var oldBlob: OpaquePointer?, newBlob: OpaquePointer?
+        if var id = ch.old?.id, attributed || packed[0] == nil {
+            oldBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)")
+        }
+        if var id = ch.new?.id, attributed || packed[1] == nil {
+            newBlob = try cache.lookup(&id, GIT_OBJECT_BLOB, what: "diffing \(path) in commit \(commitID)")
+        }
+        // Over the size limit (a blob already held): binary and too large, as libgit2's diff marks it.
+        let largest = max(oldBlob.map { git_blob_rawsize($0) } ?? 0, newBlob.map { git_blob_rawsize($0) } ?? 0)
+        if largest > maxDiffBytes { return (nil, nil, true, true) }
+        if attributed {
+            // Counted from the hunk headers: with no context lines a hunk holds only changed lines, so
+            // its line counts are the additions and deletions (what `git_patch_line_stats` would count,
+            // without building the patch).
+            var count = LineCount()
+            let rc = (ch.path + [0]).withUnsafeBufferPointer { cpath in
                 let c = UnsafeRawPointer(cpath.baseAddress!).assumingMemoryBound(to: CChar.self)
                 return withUnsafeMutablePointer(to: &count) { payload in
                     git_diff_blobs(oldBlob, c, newBlob, c, &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
                 }
             }
-        } else {
-            let old = Self.content(oldBlob), new = Self.content(newBlob)
-            var result = GitLineCount.count(old: old, new: new)
-            if result == .undecided {
+            try git2("diffing \(path) in commit \(commitID)", rc)
+            if count.binary { return (nil, nil, true, false) }
+            return (count.adds, count.dels, false, false)
+        }
+        let result = try Self.withContent(packed[0], oldBlob) { old in
+            try Self.withContent(packed[1], newBlob) { new in
+                let quick = GitLineCount.count(old: old, new: new)
+                guard quick == .undecided else { return quick }
                 let diffed = Self.diffBytes(old: old, new: new, opts: &opts)
                 try git2("diffing \(path) in commit \(commitID)", diffed.rc)
-                result = diffed.result
-            }
-            switch result {
-            case .counted(let a, let d): return (a, d, false, false)
-            default: return (nil, nil, true, false)
+                return diffed.result
             }
         }
-        try git2("diffing \(path) in commit \(commitID)", rc)
-        if count.binary { return (nil, nil, true, false) }
-        return (count.adds, count.dels, false, false)
+        switch result {
+        case .counted(let a, let d): return (a, d, false, false)
+        default: return (nil, nil, true, false)
+        }
+    }
+
+    /// A side's bytes: read from the pack, or held by libgit2's blob (none for a missing side).
+    private static func withContent<R>(_ bytes: [UInt8]?, _ blob: OpaquePointer?,
+                                       _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let bytes { return try bytes.withUnsafeBytes(body) }
+        guard let blob, let p = git_blob_rawcontent(blob) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: p, count: Int(git_blob_rawsize(blob))))
     }
 
     /// Line stats of two buffers by libgit2's diff (as `git_diff_blobs` counts blobs without a `diff`
@@ -261,12 +278,6 @@ final class GitCommitReader {
                              &opts, Self.fileCallback, nil, Self.hunkCallback, nil, payload)
         }
         return (rc, count.binary ? .binary : .counted(additions: count.adds, deletions: count.dels))
-    }
-
-    /// A blob's bytes (none for a missing side); valid while the blob is held.
-    private static func content(_ blob: OpaquePointer?) -> UnsafeRawBufferPointer {
-        guard let blob, let p = git_blob_rawcontent(blob) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(start: p, count: Int(git_blob_rawsize(blob)))
     }
 
     /// Notes a binary file (the payload is a `LineCount`).

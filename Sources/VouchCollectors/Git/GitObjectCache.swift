@@ -38,7 +38,7 @@ final class GitObjectCache {
     /// Objects too large to keep: freed at the next trim.
     private var transient: [OpaquePointer] = []
 
-    init(repository: Git2Repository, budget: Int = 16 << 20) {
+    init(repository: Git2Repository, budget: Int = 8 << 20) {
         self.repository = repository
         self.budget = budget
     }

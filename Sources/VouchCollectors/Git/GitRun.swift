@@ -122,7 +122,7 @@ struct GitRun {
         for _ in 0..<max(1, min(opts.threads, oids.count / 64 + 1)) {
             readers.append(try GitCommitReader(
                 path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes, shallow: walker.shallow,
-                redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff, packIndex: readers.first?.packSizes.index))
+                redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff, packIndex: readers.first?.pack.index))
         }
         var done = 0
         var errorsSeen = 0

@@ -1,0 +1,365 @@
+import CLibGit2
+import CVouchZlib
+import Foundation
+
+/// The version 2 pack indexes of a repository's own object folder, mapped once and shared by the
+/// reader threads (read only).
+final class GitPackIndex: @unchecked Sendable {
+    struct Pack {
+        let index: UnsafeRawPointer
+        let indexLength: Int
+        let count: Int
+        let fd: Int32
+    }
+
+    let packs: [Pack]
+
+    init(objectsDirectory: String) {
+        let dir = objectsDirectory + "/pack"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        packs = names.sorted().filter { $0.hasSuffix(".idx") }.compactMap {
+            Self.open(index: dir + "/" + $0, pack: dir + "/" + $0.dropLast(4) + ".pack")
+        }
+    }
+
+    deinit {
+        for p in packs {
+            munmap(UnsafeMutableRawPointer(mutating: p.index), p.indexLength)
+            close(p.fd)
+        }
+    }
+
+    /// The pack (its position in `packs`) and offset of an object, or nil when it is in none of them.
+    func locate(_ oid: UnsafePointer<git_oid>) -> (pack: Int, offset: UInt64)? {
+        for (n, p) in packs.enumerated() {
+            if let offset = Self.find(oid, in: p) { return (n, offset) }
+        }
+        return nil
+    }
+
+    private static func be32(_ p: UnsafeRawPointer, _ at: Int) -> UInt32 {
+        UInt32(bigEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+    }
+
+    /// Maps a version 2 index and opens its pack; nil for anything else.
+    private static func open(index: String, pack: String) -> Pack? {
+        let ifd = Foundation.open(index, O_RDONLY | O_CLOEXEC)
+        guard ifd >= 0 else { return nil }
+        defer { close(ifd) }
+        var st = stat()
+        guard fstat(ifd, &st) == 0, st.st_size >= 8 + 1024 + 40 else { return nil }
+        let length = Int(st.st_size)
+        guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE, ifd, 0), map != MAP_FAILED else { return nil }
+        let p = UnsafeRawPointer(map)
+        let count = Int(be32(p, 8 + 255 * 4))
+        // Magic "\377tOc", version 2, then the fan-out table, ids, CRCs, offsets (4 bytes each), large offsets.
+        guard be32(p, 0) == 0xFF74_4F63, be32(p, 4) == 2, length >= 8 + 1024 + count * 28 + 40,
+              case let pfd = Foundation.open(pack, O_RDONLY | O_CLOEXEC), pfd >= 0
+        else {
+            munmap(map, length)
+            return nil
+        }
+        return Pack(index: p, indexLength: length, count: count, fd: pfd)
+    }
+
+    /// The pack offset of an object, by binary search within its fan-out bucket.
+    private static func find(_ oid: UnsafePointer<git_oid>, in p: Pack) -> UInt64? {
+        let first = withUnsafeBytes(of: oid.pointee.id) { Int($0[0]) }
+        var lo = first == 0 ? 0 : Int(be32(p.index, 8 + (first - 1) * 4))
+        var hi = Int(be32(p.index, 8 + first * 4))
+        guard lo <= hi, hi <= p.count else { return nil }
+        let ids = p.index + 8 + 1024
+        var found: Int?
+        withUnsafeBytes(of: oid.pointee.id) { key in
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let c = memcmp(ids + mid * 20, key.baseAddress!, 20)
+                if c == 0 { found = mid; return }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
+        }
+        guard let i = found else { return nil }
+        let offsets = ids + p.count * 24
+        let small = be32(offsets, i * 4)
+        if small & 0x8000_0000 == 0 { return UInt64(small) }
+        let large = Int(small & 0x7FFF_FFFF)
+        let at = p.count * 4 + large * 8
+        guard 8 + 1024 + p.count * 24 + at + 8 <= p.indexLength - 40 else { return nil }
+        return UInt64(bigEndian: offsets.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+    }
+}
+
+
+/// Reads blobs straight from the pack files, for line stats.
+///
+/// libgit2 reads a packed object under locks that every reader thread shares (the pack, its cache of
+/// delta bases, the global list of mapped windows), sets up a new zlib stream for each object, and
+/// empties its whole 16 MB cache of delta bases whenever it fills. Its header read, used to keep blobs
+/// over the size limit from being loaded, follows the delta chain once more to learn the type. On a
+/// large history those reads were the largest part of the run, and two threads contended on them.
+///
+/// This reader takes no locks (it reads with `pread` and keeps its own cache), reuses one zlib stream,
+/// and learns an object's size before loading it: from its entry header, or for a delta from the
+/// delta's first bytes. The caller knows an object is a blob from its tree entry.
+///
+/// Only objects in version 2 pack indexes of the repository's own object folder are read. Anything else
+/// (a loose object, an alternate, a pack written after the indexes were mapped, a damaged entry) is
+/// `.unavailable`, and the caller asks libgit2, which reports real damage. One instance per thread.
+final class GitPackReader {
+    enum Lookup {
+        case content([UInt8])
+        /// Larger than the limit: not loaded.
+        case tooLarge(Int)
+        case unavailable
+    }
+
+    let index: GitPackIndex
+    private var stream = z_stream()
+    private var streamReady = false
+    /// Bytes read from the pack at a time.
+    private static let chunk = 64 << 10
+    private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+
+    private struct Key: Hashable {
+        var pack: Int
+        var offset: UInt64
+    }
+
+    /// Objects rebuilt recently (results and the delta bases on their way), by pack entry: first in,
+    /// first out within `budget` bytes. Reading history newest first, a file's older version is usually
+    /// a delta against the newer one read just before.
+    private var cache: [Key: [UInt8]] = [:]
+    private var order: [Key] = []
+    private var first = 0
+    private var bytes = 0
+    private let budget: Int
+
+    init(index: GitPackIndex, budget: Int = 8 << 20) {
+        self.index = index
+        self.budget = budget
+        streamReady = inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
+    }
+
+    convenience init(objectsDirectory: String) {
+        self.init(index: GitPackIndex(objectsDirectory: objectsDirectory))
+    }
+
+    deinit {
+        if streamReady { inflateEnd(&stream) }
+        input.deallocate()
+    }
+
+    /// One entry of a pack: its type, its (inflated) size, where its zlib data starts, and for a delta
+    /// where its base is.
+    private struct Entry {
+        var pack: Int
+        var offset: UInt64
+        var type: UInt8
+        var size: Int
+        var data: UInt64
+        var base: Key?
+    }
+
+    /// The content of the object with this id, unless it is larger than `limit`.
+    func content(of oid: UnsafePointer<git_oid>, limit: Int) -> Lookup {
+        guard streamReady, let (pack, offset) = index.locate(oid) else { return .unavailable }
+        let key = Key(pack: pack, offset: offset)
+        if let hit = cache[key] { return hit.count > limit ? .tooLarge(hit.count) : .content(hit) }
+        // The chain of deltas down to a cached object or a whole one.
+        var chain: [Entry] = []
+        var at = key
+        var base: [UInt8]?
+        while base == nil {
+            if let hit = cache[at] {
+                base = hit
+                break
+            }
+            guard chain.count < 10_000, let e = entry(at) else { return .unavailable }
+            if let b = e.base {
+                chain.append(e)
+                at = b
+            } else {
+                // Only blobs are read here (and cached): libgit2 reports an object of another type.
+                guard e.type == 3 else { return .unavailable }
+                // The object itself is whole: its size decides before anything is loaded.
+                if chain.isEmpty, e.size > limit { return .tooLarge(e.size) }
+                // A base far over the limit is left to libgit2 (it would need as much memory here).
+                guard e.size <= max(limit, 1 << 20) * 4, let whole = inflateAll(e, size: e.size) else { return .unavailable }
+                remember(at, whole)
+                base = whole
+            }
+        }
+        // The outermost delta (the object asked for) holds the result's size: checked before any delta
+        // is applied. Then the deltas apply from the innermost out.
+        var deltas: [[UInt8]] = []
+        deltas.reserveCapacity(chain.count)
+        for (n, e) in chain.enumerated() {
+            guard let d = inflateAll(e, size: e.size) else { return .unavailable }
+            if n == 0, let size = Self.deltaSizes(d)?.result, size > limit { return .tooLarge(size) }
+            deltas.append(d)
+        }
+        var object = base!
+        for k in stride(from: chain.count - 1, through: 0, by: -1) {
+            guard let next = Self.apply(deltas[k], to: object) else { return .unavailable }
+            object = next
+            remember(Key(pack: chain[k].pack, offset: chain[k].offset), object)
+        }
+        return object.count > limit ? .tooLarge(object.count) : .content(object)
+    }
+
+    private func remember(_ key: Key, _ object: [UInt8]) {
+        guard object.count <= budget / 8, cache[key] == nil else { return }
+        cache[key] = object
+        order.append(key)
+        bytes += object.count + 64
+        while bytes > budget, first < order.count {
+            if let gone = cache.removeValue(forKey: order[first]) { bytes -= gone.count + 64 }
+            first += 1
+        }
+        if first > 4096, first * 2 > order.count {
+            order.removeFirst(first)
+            first = 0
+        }
+    }
+
+    /// Parses the entry header at `key` (one read, which usually holds the whole entry).
+    private func entry(_ key: Key) -> Entry? {
+        let fd = index.packs[key.pack].fd
+        let have = pread(fd, input, 64, off_t(key.offset))
+        guard have > 0 else { return nil }
+        var i = 0
+        var b = input[0]
+        let type = (b >> 4) & 7
+        var size = Int(b & 15), shift = 4
+        while b & 0x80 != 0 {
+            i += 1
+            guard i < have, shift < 57 else { return nil }
+            b = input[i]
+            size |= Int(b & 0x7F) << shift
+            shift += 7
+        }
+        i += 1
+        var base: Key?
+        switch type {
+        case 1, 2, 3, 4: break
+        case 6:                                  // offset delta: the base is this far before
+            guard i < have else { return nil }
+            var c = input[i]
+            i += 1
+            var distance = UInt64(c & 0x7F)
+            while c & 0x80 != 0 {
+                guard i < have, distance < (1 << 56) else { return nil }
+                c = input[i]
+                i += 1
+                distance = ((distance + 1) << 7) | UInt64(c & 0x7F)
+            }
+            guard distance > 0, distance <= key.offset else { return nil }
+            base = Key(pack: key.pack, offset: key.offset - distance)
+        case 7:                                  // reference delta: the base by id
+            guard i + 20 <= have else { return nil }
+            var oid = git_oid()
+            withUnsafeMutableBytes(of: &oid.id) { $0.copyMemory(from: UnsafeRawBufferPointer(start: input + i, count: 20)) }
+            i += 20
+            guard let (pack, offset) = index.locate(&oid) else { return nil }
+            base = Key(pack: pack, offset: offset)
+        default: return nil
+        }
+        return Entry(pack: key.pack, offset: key.offset, type: type, size: size, data: key.offset + UInt64(i), base: base)
+    }
+
+    /// Inflates an entry's data, which must come to exactly `size` bytes.
+    private func inflateAll(_ e: Entry, size: Int) -> [UInt8]? {
+        guard inflateReset(&stream) == Z_OK else { return nil }
+        let fd = index.packs[e.pack].fd
+        var position = e.data
+        var failed = false
+        // One byte of room more than expected, so data longer than its header says is caught.
+        let room = size + 1
+        let out = [UInt8](unsafeUninitializedCapacity: room) { buf, count in
+            count = 0
+            stream.next_out = buf.baseAddress
+            stream.avail_out = UInt32(room)
+            while true {
+                // Compressed data is rarely much larger than the object.
+                let want = min(Self.chunk, size + 64)
+                let have = pread(fd, input, want, off_t(position))
+                guard have > 0 else { failed = true; return }
+                position += UInt64(have)
+                stream.next_in = input
+                stream.avail_in = UInt32(have)
+                let rc = inflate(&stream, Z_NO_FLUSH)
+                if rc == Z_STREAM_END { break }
+                guard rc == Z_OK || rc == Z_BUF_ERROR, stream.avail_in == 0, stream.avail_out > 0 else { failed = true; return }
+            }
+            count = room - Int(stream.avail_out)
+        }
+        return failed || out.count != size ? nil : out
+    }
+
+    /// The base and result sizes at the start of a delta.
+    static func deltaSizes(_ d: [UInt8]) -> (base: Int, result: Int, start: Int)? {
+        var i = 0
+        func number() -> Int? {
+            var value = 0, shift = 0
+            while i < d.count {
+                let b = d[i]
+                i += 1
+                guard shift < 57 else { return nil }
+                value |= Int(b & 0x7F) << shift
+                shift += 7
+                if b & 0x80 == 0 { return value }
+            }
+            return nil
+        }
+        guard let base = number(), let result = number() else { return nil }
+        return (base, result, i)
+    }
+
+    /// Applies a delta (copy and insert instructions) to its base; nil when they do not fit together.
+    static func apply(_ d: [UInt8], to base: [UInt8]) -> [UInt8]? {
+        guard let (baseSize, size, start) = deltaSizes(d), baseSize == base.count else { return nil }
+        var failed = false
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            var i = start, o = 0
+            d.withUnsafeBufferPointer { d in
+                base.withUnsafeBufferPointer { base in
+                    while i < d.count {
+                        let op = d[i]
+                        i += 1
+                        if op & 0x80 != 0 {
+                            // Copy from the base: offset and length bytes present per bit.
+                            var offset = 0, length = 0
+                            for bit in 0..<4 where op & (1 << bit) != 0 {
+                                guard i < d.count else { failed = true; return }
+                                offset |= Int(d[i]) << (8 * bit)
+                                i += 1
+                            }
+                            for bit in 0..<3 where op & (0x10 << bit) != 0 {
+                                guard i < d.count else { failed = true; return }
+                                length |= Int(d[i]) << (8 * bit)
+                                i += 1
+                            }
+                            if length == 0 { length = 0x10000 }
+                            guard offset + length <= base.count, o + length <= size else { failed = true; return }
+                            (buf.baseAddress! + o).initialize(from: base.baseAddress! + offset, count: length)
+                            o += length
+                        } else if op != 0 {
+                            // Insert the next `op` bytes.
+                            let length = Int(op)
+                            guard i + length <= d.count, o + length <= size else { failed = true; return }
+                            (buf.baseAddress! + o).initialize(from: d.baseAddress! + i, count: length)
+                            i += length
+                            o += length
+                        } else {
+                            failed = true
+                            return
+                        }
+                    }
+                }
+            }
+            count = o
+            if o != size { failed = true }
+        }
+        return failed ? nil : out
+    }
+}

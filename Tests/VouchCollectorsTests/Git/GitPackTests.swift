@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import VouchTestSupport
+@testable import VouchCollectors
+
+/// Blobs read from pack files must be git's bytes, whole or delta, at any offset; anything the reader
+/// cannot vouch for is left to libgit2.
+@Suite("Git pack reader")
+struct GitPackTests {
+    /// A repository whose history packs into deltas: 30 versions of a 20 kB file, a binary, small files.
+    func repository() throws -> URL {
+        let dir = try TestSupport.makeTempDir("vouch-pack")
+        try GitFixture.bash("""
+            git init -q -b main r && cd r
+            seq 1 4000 > big.txt; head -c 200000 /dev/urandom > blob.bin; : > empty
+            for i in $(seq 1 30); do
+              sed -i "s/^$((i * 97))\\$/edited $i/" big.txt; echo "v$i" > "small$((i % 3)).txt"
+              git add -A; GIT_AUTHOR_DATE="2026-11-01T10:00:${i}Z" GIT_COMMITTER_DATE="2026-11-01T10:00:${i}Z" git commit -q -m "v$i"
+            done
+            """, in: dir)
+        return dir.appendingPathComponent("r")
+    }
+
+    struct Object {
+        var id: String
+        var type: String
+        var content: [UInt8]
+        var delta: Bool
+    }
+
+    /// Every object with git's own content (`git cat-file --batch`), and whether it is stored as a delta.
+    func objects(_ repo: URL) throws -> [Object] {
+        let list = try GitFixture.bash(
+            "git cat-file --batch-all-objects --batch-check='%(objectname) %(objecttype) %(deltabase)'", in: repo)
+        let rows = list.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        // The same objects in the same order, with their bytes ("<id> <type> <size>\n<content>\n" each).
+        try GitFixture.bash("git cat-file --batch-all-objects --batch > ../batch.out", in: repo)
+        var data = [UInt8](try Data(contentsOf: repo.deletingLastPathComponent().appendingPathComponent("batch.out")))
+        var out: [Object] = []
+        for r in rows {
+            let nl = data.firstIndex(of: 0x0A)!
+            let size = Int(String(decoding: data[..<nl], as: UTF8.self).split(separator: " ")[2])!
+            out.append(Object(id: r[0], type: r[1], content: Array(data[(nl + 1)..<(nl + 1 + size)]),
+                              delta: r[2] != String(repeating: "0", count: 40)))
+            data.removeFirst(nl + 2 + size)
+        }
+        return out
+    }
+
+    /// Reads every object through a fresh reader; returns how many blobs were deltas.
+    func check(_ repo: URL) throws -> Int {
+        let reader = GitPackReader(objectsDirectory: repo.appendingPathComponent(".git/objects").path)
+        let all = try objects(repo)
+        #expect(all.count > 90)
+        var deltaBlobs = 0
+        for o in all {
+            var oid = try #require(oidFrom(o.id))
+            switch reader.content(of: &oid, limit: 1 << 20) {
+            case .content(let bytes):
+                #expect(o.type == "blob", "\(o.id) is a \(o.type)")
+                #expect(bytes == o.content, "\(o.id)")
+                if o.delta { deltaBlobs += 1 }
+            case .tooLarge: Issue.record("\(o.id) reported too large")
+            case .unavailable: #expect(o.type != "blob", "\(o.id): a packed blob was not read")
+            }
+        }
+        // Read again (now from the reader's cache) and under a limit below their size.
+        for o in all where o.type == "blob" && o.content.count > 100 {
+            var oid = try #require(oidFrom(o.id))
+            guard case .tooLarge(let size) = reader.content(of: &oid, limit: 100) else {
+                Issue.record("\(o.id) of \(o.content.count) bytes not reported too large")
+                continue
+            }
+            #expect(size == o.content.count)
+        }
+        return deltaBlobs
+    }
+
+    @Test func offsetDeltasReferenceDeltasAndLargeOffsets() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let repo = try repository()
+        // Offset deltas (git's default).
+        try GitFixture.bash("git repack -q -adf --depth=20", in: repo)
+        #expect(try check(repo) > 20)
+        // Reference deltas.
+        try GitFixture.bash("git -c repack.useDeltaBaseOffset=false repack -q -adf --depth=20", in: repo)
+        #expect(try check(repo) > 20)
+        // Offsets in the index's 64-bit table (git puts offsets past 2 GiB there; this index puts all past 64).
+        try GitFixture.bash("""
+            p=$(ls .git/objects/pack/*.pack); git index-pack --index-version=2,64 -o ../big.idx "$p"
+            test "$(stat -c %s ../big.idx)" -gt "$(stat -c %s "${p%.pack}.idx")"; mv ../big.idx "${p%.pack}.idx"
+            """, in: repo)
+        #expect(try check(repo) > 20)
+    }
+
+    @Test func objectsOutsideThePacksAndDamageAreLeftToLibgit2() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let repo = try repository()
+        let objectsDir = repo.appendingPathComponent(".git/objects").path
+        let loose = try GitFixture.bash("echo not packed | git hash-object -w --stdin", in: repo)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var oid = try #require(oidFrom(loose))
+        // Before packing every object is loose: nothing is read from packs.
+        guard case .unavailable = GitPackReader(objectsDirectory: objectsDir).content(of: &oid, limit: 1 << 20) else {
+            Issue.record("a loose object was read from a pack")
+            return
+        }
+        try GitFixture.bash("git tag kept \(loose); git repack -q -ad", in: repo)
+        let id = try GitFixture.bash("echo loose after packing | git hash-object -w --stdin", in: repo)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var after = try #require(oidFrom(id))
+        let reader = GitPackReader(objectsDirectory: objectsDir)
+        guard case .unavailable = reader.content(of: &after, limit: 1 << 20) else {
+            Issue.record("an object written after the packs were mapped was read")
+            return
+        }
+        guard case .content(let bytes) = reader.content(of: &oid, limit: 1 << 20) else {
+            Issue.record("a packed blob was not read")
+            return
+        }
+        #expect(bytes == Array("not packed\n".utf8))
+        // Damaged pack data: every blob is either git's bytes or left to libgit2, never different bytes.
+        let all = try objects(repo).filter { $0.type == "blob" }
+        try GitFixture.bash("""
+            p=$(ls .git/objects/pack/*.pack); chmod u+w "$p"; size=$(stat -c %s "$p")
+            for at in $((size / 5)) $((size / 3)) $((size / 2)) $((size * 2 / 3)) $((size * 4 / 5)); do
+              printf '\\x5a\\xa5\\x5a' | dd of="$p" bs=1 seek=$at conv=notrunc status=none
+            done
+            """, in: repo)
+        let damaged = GitPackReader(objectsDirectory: objectsDir)
+        var unreadable = 0
+        for o in all {
+            var oid = try #require(oidFrom(o.id))
+            switch damaged.content(of: &oid, limit: 1 << 20) {
+            case .content(let bytes): #expect(bytes == o.content, "\(o.id) read with different bytes")
+            case .tooLarge(let size): #expect(size == o.content.count, "\(o.id)")
+            case .unavailable: unreadable += 1
+            }
+        }
+        #expect(unreadable > 0)
+        // A damaged index is not used at all.
+        try GitFixture.bash("for f in .git/objects/pack/*.idx; do chmod u+w \"$f\"; printf 'JUNK' | dd of=\"$f\" conv=notrunc status=none; done", in: repo)
+        guard case .unavailable = GitPackReader(objectsDirectory: objectsDir).content(of: &oid, limit: 1 << 20) else {
+            Issue.record("a damaged index was used")
+            return
+        }
+    }
+}
