@@ -110,15 +110,32 @@ final class GitCommitReader {
     /// The per-file changes against the first parent (the empty tree for a root or shallow commit), renames found.
     private func changes(_ c: OpaquePointer, firstParent: git_oid?) throws -> [GitChangeFacts] {
         let commitID = oidHex(git_commit_id(c))
-        let tree = try cache.lookup(git_commit_tree_id(c), GIT_OBJECT_TREE, what: "reading the tree of commit \(commitID)")
-        var parentTree: OpaquePointer?
+        var treeID = git_commit_tree_id(c).pointee
+        var parentTreeID: git_oid?
+        var parentHex = ""
         if var parent = firstParent {
-            let pc = try cache.lookup(&parent, GIT_OBJECT_COMMIT, what: "reading parent \(oidHex(&parent)) of commit \(commitID)")
-            parentTree = try cache.lookup(git_commit_tree_id(pc), GIT_OBJECT_TREE, what: "reading the tree of parent \(oidHex(&parent))")
+            parentHex = oidHex(&parent)
+            let pc = try cache.lookup(&parent, GIT_OBJECT_COMMIT, what: "reading parent \(parentHex) of commit \(commitID)")
+            parentTreeID = git_commit_tree_id(pc).pointee
         }
         var opts = Self.diffOptions(maxBytes: maxDiffBytes)
-        if !libgit2TreeDiff, let plain = try GitTreeDiff(cache: cache).changes(old: parentTree, new: tree) {
-            return try plain.map { try facts($0, commitID: commitID, opts: &opts) }
+        if !libgit2TreeDiff {
+            let new = try rawTree(&treeID, what: "reading the tree of commit \(commitID)")
+            let old = try parentTreeID.map { id in
+                var id = id
+                return try rawTree(&id, what: "reading the tree of parent \(parentHex)")
+            }
+            let walk = GitTreeDiff { id, path in
+                try self.rawTree(id, what: "reading the tree \(oidHex(id)) at \(SafeText.from(bytes: path))")
+            }
+            if let plain = try walk.changes(old: old, new: new) {
+                return try plain.map { try facts($0, commitID: commitID, opts: &opts) }
+            }
+        }
+        let tree = try cache.lookup(&treeID, GIT_OBJECT_TREE, what: "reading the tree of commit \(commitID)")
+        let parentTree = try parentTreeID.map { id in
+            var id = id
+            return try cache.lookup(&id, GIT_OBJECT_TREE, what: "reading the tree of parent \(parentHex)")
         }
         var diff: OpaquePointer?
         try git2("comparing commit \(commitID) with its parent", git_diff_tree_to_tree(&diff, repo.pointer, parentTree, tree, &opts))
@@ -161,6 +178,20 @@ final class GitCommitReader {
                 similarity: (status == "renamed" || status == "copied") ? Int64(delta.similarity) : nil))
         }
         return out
+    }
+
+    /// A tree's raw entries: from the pack files, or from libgit2's object database.
+    private func rawTree(_ id: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> [UInt8] {
+        if case .content(let bytes) = pack.content(of: id, limit: 1 << 30, type: GitPackReader.tree) { return bytes }
+        var o: OpaquePointer?
+        try git2(what(), git_odb_read(&o, odb, id))
+        defer { git_odb_object_free(o) }
+        guard git_odb_object_type(o) == GIT_OBJECT_TREE else {
+            throw Git2Error.invalid(call: what(), message: "the object is not a tree")
+        }
+        let n = git_odb_object_size(o)
+        guard n > 0, let data = git_odb_object_data(o) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: n))
     }
 
     /// Changed lines only (no context), and files over `maxBytes` taken as binary.

@@ -1,10 +1,11 @@
 import CLibGit2
 import Foundation
 
-/// The commits, trees and blobs one reader thread has read recently, by id.
+/// The libgit2 objects one reader thread has read recently, by id: commits, and the trees and blobs
+/// that `GitPackReader` leaves to libgit2 (loose objects, libgit2's own diff).
 ///
-/// Reading history newest first reads most objects twice: a parent's tree and the blobs on its
-/// side of a diff are read again as the new side when the walk reaches the parent. libgit2's own
+/// Reading history newest first reads most objects twice: a parent commit is read again when the
+/// walk reaches it, its tree and blobs again as the new side of its own diff. libgit2's own
 /// cache would keep them, but under constant eviction its lookups (`git_oid_equal` in its hash
 /// table) became the hottest code of the run; so libgit2's cache is off (see `Git2Library`) and each
 /// reader keeps this first-in-first-out cache instead.

@@ -90,7 +90,7 @@ final class GitPackIndex: @unchecked Sendable {
 }
 
 
-/// Reads blobs straight from the pack files, for line stats.
+/// Reads blobs and trees straight from the pack files, for line stats and tree walks.
 ///
 /// libgit2 reads a packed object under locks that every reader thread shares (the pack, its cache of
 /// delta bases, the global list of mapped windows), sets up a new zlib stream for each object, and
@@ -100,7 +100,8 @@ final class GitPackIndex: @unchecked Sendable {
 ///
 /// This reader takes no locks (it reads with `pread` and keeps its own cache), reuses one zlib stream,
 /// and learns an object's size before loading it: from its entry header, or for a delta from the
-/// delta's first bytes. The caller knows an object is a blob from its tree entry.
+/// delta's first bytes. The caller knows an object's type from the tree entry or commit naming it; an
+/// object of another type is left to libgit2.
 ///
 /// Only objects in version 2 pack indexes of the repository's own object folder are read. Anything else
 /// (a loose object, an alternate, a pack written after the indexes were mapped, a damaged entry) is
@@ -116,8 +117,9 @@ final class GitPackReader {
     let index: GitPackIndex
     private var stream = z_stream()
     private var streamReady = false
-    /// Bytes read from the pack at a time.
-    private static let chunk = 64 << 10
+    /// Bytes read from the pack at a time; the first read of an entry (its header and, for most
+    /// objects in a history, all of its data).
+    private static let chunk = 64 << 10, firstRead = 1024
     private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
 
     private struct Key: Hashable {
@@ -128,7 +130,7 @@ final class GitPackReader {
     /// Objects rebuilt recently (results and the delta bases on their way), by pack entry: first in,
     /// first out within `budget` bytes. Reading history newest first, a file's older version is usually
     /// a delta against the newer one read just before.
-    private var cache: [Key: [UInt8]] = [:]
+    private var cache: [Key: (type: UInt8, bytes: [UInt8])] = [:]
     private var order: [Key] = []
     private var first = 0
     private var bytes = 0
@@ -160,60 +162,63 @@ final class GitPackReader {
         var base: Key?
     }
 
-    /// The content of the object with this id, unless it is larger than `limit`.
-    func content(of oid: UnsafePointer<git_oid>, limit: Int) -> Lookup {
+    static let blob: UInt8 = 3, tree: UInt8 = 2
+
+    /// The content of the object with this id, unless it is larger than `limit` or not of `type`
+    /// (`GitPackReader.blob` or `.tree`).
+    func content(of oid: UnsafePointer<git_oid>, limit: Int, type: UInt8 = blob) -> Lookup {
         guard streamReady, let (pack, offset) = index.locate(oid) else { return .unavailable }
         let key = Key(pack: pack, offset: offset)
-        if let hit = cache[key] { return hit.count > limit ? .tooLarge(hit.count) : .content(hit) }
-        // The chain of deltas down to a cached object or a whole one.
-        var chain: [Entry] = []
+        if let hit = cache[key] {
+            guard hit.type == type else { return .unavailable }
+            return hit.bytes.count > limit ? .tooLarge(hit.bytes.count) : .content(hit.bytes)
+        }
+        // Down the chain of deltas to a cached object or a whole one, inflating each entry right after
+        // its header (usually from the same read). The first delta is the object asked for: its result
+        // size decides before anything else is loaded.
+        var chain: [(entry: Entry, delta: [UInt8])] = []
         var at = key
         var base: [UInt8]?
         while base == nil {
             if let hit = cache[at] {
-                base = hit
+                guard hit.type == type else { return .unavailable }
+                base = hit.bytes
                 break
             }
             guard chain.count < 10_000, let e = entry(at) else { return .unavailable }
             if let b = e.base {
-                chain.append(e)
+                guard let d = inflateAll(e, size: e.size) else { return .unavailable }
+                if chain.isEmpty, let size = Self.deltaSizes(d)?.result, size > limit { return .tooLarge(size) }
+                chain.append((e, d))
                 at = b
             } else {
-                // Only blobs are read here (and cached): libgit2 reports an object of another type.
-                guard e.type == 3 else { return .unavailable }
-                // The object itself is whole: its size decides before anything is loaded.
+                // Only the type asked for is read (and cached): libgit2 reports an object of another type.
+                guard e.type == type else { return .unavailable }
                 if chain.isEmpty, e.size > limit { return .tooLarge(e.size) }
                 // A base far over the limit is left to libgit2 (it would need as much memory here).
-                guard e.size <= max(limit, 1 << 20) * 4, let whole = inflateAll(e, size: e.size) else { return .unavailable }
-                remember(at, whole)
+                guard e.size <= max(min(limit, Int.max / 4), 1 << 20) * 4, let whole = inflateAll(e, size: e.size)
+                else { return .unavailable }
+                remember(at, type, whole)
                 base = whole
             }
         }
-        // The outermost delta (the object asked for) holds the result's size: checked before any delta
-        // is applied. Then the deltas apply from the innermost out.
-        var deltas: [[UInt8]] = []
-        deltas.reserveCapacity(chain.count)
-        for (n, e) in chain.enumerated() {
-            guard let d = inflateAll(e, size: e.size) else { return .unavailable }
-            if n == 0, let size = Self.deltaSizes(d)?.result, size > limit { return .tooLarge(size) }
-            deltas.append(d)
-        }
+        // The deltas apply from the innermost out.
         var object = base!
-        for k in stride(from: chain.count - 1, through: 0, by: -1) {
-            guard let next = Self.apply(deltas[k], to: object) else { return .unavailable }
+        for (e, d) in chain.reversed() {
+            guard let next = Self.apply(d, to: object) else { return .unavailable }
             object = next
-            remember(Key(pack: chain[k].pack, offset: chain[k].offset), object)
+            remember(Key(pack: e.pack, offset: e.offset), type, object)
         }
         return object.count > limit ? .tooLarge(object.count) : .content(object)
     }
 
-    private func remember(_ key: Key, _ object: [UInt8]) {
+    private func remember(_ key: Key, _ type: UInt8, _ object: [UInt8]) {
         guard object.count <= budget / 8, cache[key] == nil else { return }
-        cache[key] = object
+        cache[key] = (type, object)
         order.append(key)
         bytes += object.count + 64
         while bytes > budget, first < order.count {
-            if let gone = cache.removeValue(forKey: order[first]) { bytes -= gone.count + 64 }
+            if let gone = cache.removeValue(forKey: order[first]) { bytes -= gone.bytes.count + 64 }
             first += 1
         }
         if first > 4096, first * 2 > order.count {
@@ -222,10 +227,14 @@ final class GitPackReader {
         }
     }
 
+    /// What `input` holds: bytes of this pack from this offset.
+    private var held: (pack: Int, offset: UInt64, count: Int) = (-1, 0, 0)
+
     /// Parses the entry header at `key` (one read, which usually holds the whole entry).
     private func entry(_ key: Key) -> Entry? {
         let fd = index.packs[key.pack].fd
-        let have = pread(fd, input, 64, off_t(key.offset))
+        let have = pread(fd, input, Self.firstRead, off_t(key.offset))
+        held = (key.pack, key.offset, max(have, 0))
         guard have > 0 else { return nil }
         var i = 0
         var b = input[0]
@@ -279,14 +288,25 @@ final class GitPackReader {
             count = 0
             stream.next_out = buf.baseAddress
             stream.avail_out = UInt32(room)
+            // The bytes the header read brought in already.
+            var start = 0, have = 0
+            if held.pack == e.pack, position >= held.offset, position < held.offset + UInt64(held.count) {
+                start = Int(position - held.offset)
+                have = held.count
+                position = held.offset + UInt64(held.count)
+            }
             while true {
-                // Compressed data is rarely much larger than the object.
-                let want = min(Self.chunk, size + 64)
-                let have = pread(fd, input, want, off_t(position))
-                guard have > 0 else { failed = true; return }
-                position += UInt64(have)
-                stream.next_in = input
-                stream.avail_in = UInt32(have)
+                if start >= have {
+                    // Compressed data is rarely much larger than the object.
+                    have = pread(fd, input, min(Self.chunk, size + 64), off_t(position))
+                    held = (e.pack, position, max(have, 0))
+                    guard have > 0 else { failed = true; return }
+                    position += UInt64(have)
+                    start = 0
+                }
+                stream.next_in = input + start
+                stream.avail_in = UInt32(have - start)
+                start = have
                 let rc = inflate(&stream, Z_NO_FLUSH)
                 if rc == Z_STREAM_END { break }
                 guard rc == Z_OK || rc == Z_BUF_ERROR, stream.avail_in == 0, stream.avail_out > 0 else { failed = true; return }

@@ -53,6 +53,7 @@ struct GitPackTests {
         let all = try objects(repo)
         #expect(all.count > 90)
         var deltaBlobs = 0
+        var trees = 0
         for o in all {
             var oid = try #require(oidFrom(o.id))
             switch reader.content(of: &oid, limit: 1 << 20) {
@@ -63,7 +64,17 @@ struct GitPackTests {
             case .tooLarge: Issue.record("\(o.id) reported too large")
             case .unavailable: #expect(o.type != "blob", "\(o.id): a packed blob was not read")
             }
+            // Trees are read as trees only.
+            switch reader.content(of: &oid, limit: 1 << 20, type: GitPackReader.tree) {
+            case .content(let bytes):
+                #expect(o.type == "tree", "\(o.id) is a \(o.type)")
+                #expect(bytes == o.content, "\(o.id)")
+                trees += 1
+            case .tooLarge: Issue.record("\(o.id) reported too large")
+            case .unavailable: #expect(o.type != "tree", "\(o.id): a packed tree was not read")
+            }
         }
+        #expect(trees >= 30)
         // Read again (now from the reader's cache) and under a limit below their size.
         for o in all where o.type == "blob" && o.content.count > 100 {
             var oid = try #require(oidFrom(o.id))

@@ -79,6 +79,26 @@ struct GitRobustnessTests {
         #expect(try GitFixture.int(store, "SELECT complete FROM git_capture_repo") == 0)
     }
 
+    @Test func aMalformedTreeBecomesAnErrorItemAndTheRestLands() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        // A commit whose tree object holds junk (written with --literally, which skips git's checks).
+        let repo = try fiveCommits("""
+            bad=$(printf '100644 no-terminator' | git hash-object -t tree --literally -w --stdin)
+            c=$(GIT_AUTHOR_DATE="2026-11-06T10:00:00Z" GIT_COMMITTER_DATE="2026-11-06T10:00:00Z" git commit-tree "$bad" -p HEAD -m "Broken tree")
+            git update-ref refs/heads/main "$c"
+            """)
+        let head = try GitFixture.rev(repo, "HEAD")
+        let store = try EvidenceStore(path: repo.deletingLastPathComponent().appendingPathComponent("v.db").path)
+        let outcome = try GitFixture.collect(store, repo)
+        #expect(outcome.sources.first?.status == "partial")
+        let rows = try GitFixture.rows(store, "SELECT summary, change_count FROM git_commit WHERE capture_id = ? ORDER BY author_epoch", [outcome.captureID])
+        #expect(rows.map { "\($0[0] as String)|\(($0[1] as Int64?).map(String.init) ?? "-")" }
+                == ["Commit 1|1", "Commit 2|1", "Commit 3|1", "Commit 4|1", "Commit 5|1", "Broken tree|-"])
+        let errors = try GitFixture.rows(store, "SELECT subject, json_extract(data, '$.error') FROM evidence WHERE capture_id = ? AND status = 'error'", [outcome.captureID])
+        #expect(errors.count == 1)
+        #expect(errors.first.map { ($0[0] as String) == "r@\(head)" && ($0[1] as String).contains("malformed") } == true)
+    }
+
     /// Vouch's own tree walk (which skips identical subtrees) must give exactly the rows libgit2's
     /// `git_diff_tree_to_tree` gives, commit by commit, in every change mode: over the demo repository
     /// plus mode changes, symlinks, type changes, a submodule, deleted folders, awkward names and sizes.
@@ -104,8 +124,8 @@ struct GitRobustnessTests {
             git add -A; c 9 "diff attributes"
             echo more >> forced.dat; printf 'x\\0z\\n' > shown.raw; git add -A; c 9 "diff attributes apply"
             """, in: repo)
-        func rows(_ engine: String) throws -> [String] {
-            let store = try EvidenceStore(path: infra.appendingPathComponent("\(engine)-\(changes).db").path)
+        func rows(_ engine: String, _ tag: String = "") throws -> [String] {
+            let store = try EvidenceStore(path: infra.appendingPathComponent("\(engine)-\(changes)\(tag).db").path)
             try GitFixture.collect(store, repo, options: ["changes": .string(changes), "tree_diff": .string(engine), "max_diff_bytes": 100_000])
             return try GitFixture.rows(store, """
                 SELECT commit_id, path, status, old_path, additions, deletions, binary, too_large, old_mode, new_mode,
@@ -123,6 +143,9 @@ struct GitRobustnessTests {
             #expect(ours.contains { $0.contains("|\"forced.dat\"|\"modified\"|NULL|NULL|NULL|1|0|") })
             #expect(ours.contains { $0.contains("|\"shown.raw\"|\"modified\"|NULL|1|1|0|0|") })
         }
+        // Packed, trees and blobs are read from the pack files (loose, through libgit2): the same rows.
+        try GitFixture.bash("git repack -q -adf; test -z \"$(find .git/objects -type f -path '*/objects/??/*')\"", in: repo)
+        #expect(try rows("vouch", "-packed") == theirs)
     }
 
     @Test func notARepositoryFailsTheSourceWithAClearMessage() throws {
