@@ -27,9 +27,9 @@ final class GitCommitReader {
     let shallow: Set<String>
     let redactor: Redactor
     let cache: GitObjectCache
-    /// The object database, for blob sizes without reading the blobs.
+    /// The object database, for what the pack reader leaves to libgit2 (sizes, raw trees).
     private let odb: OpaquePointer
-    /// Blobs read from the pack files (libgit2 reads the rest).
+    /// Blobs and trees read from the pack files (libgit2 reads the rest).
     let pack: GitPackReader
 
     /// Every commit through libgit2's own tree diff (the `tree_diff: libgit2` option).
