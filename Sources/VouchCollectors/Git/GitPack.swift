@@ -52,8 +52,10 @@ final class GitPackIndex: @unchecked Sendable {
         guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE, ifd, 0), map != MAP_FAILED else { return nil }
         let p = UnsafeRawPointer(map)
         let count = Int(be32(p, 8 + 255 * 4))
-        // Magic "\377tOc", version 2, then the fan-out table, ids, CRCs, offsets (4 bytes each), large offsets.
+        // Magic "\377tOc", version 2, then the fan-out table (running counts by first byte: never
+        // decreasing), ids, CRCs, offsets (4 bytes each), large offsets.
         guard be32(p, 0) == 0xFF74_4F63, be32(p, 4) == 2, length >= 8 + 1024 + count * 28 + 40,
+              (1..<256).allSatisfy({ be32(p, 8 + ($0 - 1) * 4) <= be32(p, 8 + $0 * 4) }),
               case let pfd = Foundation.open(pack, O_RDONLY | O_CLOEXEC), pfd >= 0
         else {
             munmap(map, length)
@@ -88,7 +90,6 @@ final class GitPackIndex: @unchecked Sendable {
         return UInt64(bigEndian: offsets.loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
 }
-
 
 /// Reads blobs and trees straight from the pack files, for line stats and tree walks.
 ///
