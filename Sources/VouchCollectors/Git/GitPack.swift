@@ -14,11 +14,20 @@ final class GitPackIndex: @unchecked Sendable {
 
     let packs: [Pack]
 
+    /// At most this many packs are opened (those with the largest indexes, i.e. the most objects, first),
+    /// so a repository that was never repacked does not use up the file descriptors libgit2 needs; objects
+    /// in the others are left to libgit2.
+    static let maxPacks = 64
+
     init(objectsDirectory: String) {
         let dir = objectsDirectory + "/pack"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        packs = names.sorted().filter { $0.hasSuffix(".idx") }.compactMap {
-            Self.open(index: dir + "/" + $0, pack: dir + "/" + $0.dropLast(4) + ".pack")
+        let sized = names.filter { $0.hasSuffix(".idx") }.map { name -> (String, Int) in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)
+            return (name, (attributes?[.size] as? Int) ?? 0)
+        }
+        packs = sized.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(Self.maxPacks).compactMap {
+            Self.open(index: dir + "/" + $0.0, pack: dir + "/" + $0.0.dropLast(4) + ".pack")
         }
     }
 

@@ -104,6 +104,37 @@ struct GitPackTests {
         #expect(try check(repo) > 20)
     }
 
+    @Test func aRepositoryOfManyPacksOpensOnlyTheLargest() throws {
+        guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
+        let dir = try TestSupport.makeTempDir("vouch-pack")
+        // One pack per commit (automatic gc off, so never repacked into one); the first holds the most objects.
+        try GitFixture.bash("""
+            git init -q -b main r && cd r && git config gc.auto 0 && seq 1 3000 > big.txt
+            for i in $(seq 1 \(GitPackIndex.maxPacks + 6)); do
+              echo "v$i" > small.txt; git add -A; git commit -q -m "v$i"; git repack -q -d
+            done
+            test "$(ls .git/objects/pack/*.idx | wc -l)" -eq \(GitPackIndex.maxPacks + 6)
+            """, in: dir)
+        let repo = dir.appendingPathComponent("r")
+        let index = GitPackIndex(objectsDirectory: repo.appendingPathComponent(".git/objects").path)
+        #expect(index.packs.count == GitPackIndex.maxPacks)
+        // The pack with the most objects (the first commit's, with big.txt) is among those opened; objects
+        // in the packs left out are left to libgit2.
+        let reader = GitPackReader(index: index)
+        var big = try #require(oidFrom(try GitFixture.rev(repo, "main~\(GitPackIndex.maxPacks + 5):big.txt")))
+        guard case .content(let bytes) = reader.content(of: &big, limit: 1 << 20) else {
+            Issue.record("the largest pack was not opened")
+            return
+        }
+        #expect(bytes.count == (1...3000).map { "\($0)\n" }.joined().utf8.count)
+        var unread = 0
+        for k in 0..<(GitPackIndex.maxPacks + 6) {
+            var oid = try #require(oidFrom(try GitFixture.rev(repo, "main~\(k):small.txt")))
+            if case .unavailable = reader.content(of: &oid, limit: 1 << 20) { unread += 1 }
+        }
+        #expect(unread >= 5)
+    }
+
     @Test func objectsOutsideThePacksAndDamageAreLeftToLibgit2() throws {
         guard TestSupport.which("git") != nil else { return TestSupport.skip("git is missing") }
         let repo = try repository()
