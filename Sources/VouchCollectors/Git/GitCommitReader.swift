@@ -182,7 +182,7 @@ final class GitCommitReader {
 
     /// A tree's raw entries: from the pack files, or from libgit2's object database.
     private func rawTree(_ id: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> [UInt8] {
-        if case .content(let bytes) = pack.content(of: id, limit: 1 << 30, type: GitPackReader.tree) { return bytes }
+        if case .content(let bytes) = pack.content(of: id, limit: 64 << 20, type: GitPackReader.tree) { return bytes }
         var o: OpaquePointer?
         try git2(what(), git_odb_read(&o, odb, id))
         defer { git_odb_object_free(o) }

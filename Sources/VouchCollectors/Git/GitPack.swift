@@ -189,6 +189,9 @@ final class GitPackReader {
         var chain: [(entry: Entry, delta: [UInt8])] = []
         var at = key
         var base: [UInt8]?
+        // Bases (and deltas) far over the limit are left to libgit2: they would need as much memory here,
+        // and a damaged header must not make this allocate gigabytes.
+        let cap = max(min(limit, Int.max / 4), 1 << 20) * 4
         while base == nil {
             if let hit = cache[at] {
                 guard hit.type == type else { return .unavailable }
@@ -197,17 +200,16 @@ final class GitPackReader {
             }
             guard chain.count < 10_000, let e = entry(at) else { return .unavailable }
             if let b = e.base {
-                guard let d = inflateAll(e, size: e.size) else { return .unavailable }
-                if chain.isEmpty, let size = Self.deltaSizes(d)?.result, size > limit { return .tooLarge(size) }
+                guard e.size <= cap, let d = inflateAll(e, size: e.size), let sizes = Self.deltaSizes(d) else { return .unavailable }
+                if chain.isEmpty, sizes.result > limit { return .tooLarge(sizes.result) }
+                guard sizes.result <= cap else { return .unavailable }
                 chain.append((e, d))
                 at = b
             } else {
                 // Only the type asked for is read (and cached): libgit2 reports an object of another type.
                 guard e.type == type else { return .unavailable }
                 if chain.isEmpty, e.size > limit { return .tooLarge(e.size) }
-                // A base far over the limit is left to libgit2 (it would need as much memory here).
-                guard e.size <= max(min(limit, Int.max / 4), 1 << 20) * 4, let whole = inflateAll(e, size: e.size)
-                else { return .unavailable }
+                guard e.size <= cap, let whole = inflateAll(e, size: e.size) else { return .unavailable }
                 remember(at, type, whole)
                 base = whole
             }
@@ -288,7 +290,7 @@ final class GitPackReader {
 
     /// Inflates an entry's data, which must come to exactly `size` bytes.
     private func inflateAll(_ e: Entry, size: Int) -> [UInt8]? {
-        guard inflateReset(&stream) == Z_OK else { return nil }
+        guard size < Int(UInt32.max), inflateReset(&stream) == Z_OK else { return nil }
         let fd = index.packs[e.pack].fd
         var position = e.data
         var failed = false
