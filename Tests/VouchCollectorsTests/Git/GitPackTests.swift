@@ -165,7 +165,7 @@ struct GitPackTests {
         let all = try objects(repo).filter { $0.type == "blob" }
         try GitFixture.bash("""
             p=$(ls .git/objects/pack/*.pack); chmod u+w "$p"; size=$(stat -c %s "$p")
-            delta=$(git verify-pack -v "${p%.pack}.idx" | awk 'NF == 7 && $2 == "blob" { print $5; exit }')
+            delta=$(git verify-pack -v "${p%.pack}.idx" | awk 'NF == 7 && $2 == "blob" && !found { print $5; found = 1 }')
             for at in $((size / 5)) $((size / 3)) $((size / 2)) $((size * 2 / 3)) $((size * 4 / 5)); do
               printf '\\x5a\\xa5\\x5a' | dd of="$p" bs=1 seek=$at conv=notrunc status=none
             done
