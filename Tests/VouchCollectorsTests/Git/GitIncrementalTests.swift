@@ -59,7 +59,7 @@ struct GitIncrementalTests {
         #expect(try GitFixture.int(store, "SELECT count(*) FROM git_commit_row WHERE capture_id = ?", [c5]) == 0)
         let talos = try GitFixture.bash("""
             for c in $(git rev-list --all); do
-              git diff-tree --no-commit-id -r --name-only --root -m --first-parent $c | grep -q '^talos/' && echo $c || true
+              git diff-tree --no-commit-id -r --name-only --root -m --first-parent $c | grep '^talos/' > /dev/null && echo $c || true
             done
             """, in: repo).split(separator: "\n").map(String.init).sorted()
         let touched = try GitFixture.rows(store, "SELECT id FROM git_commit WHERE capture_id = ? AND touches_infra = 1 ORDER BY id", [c5])

@@ -37,7 +37,7 @@ struct GitSignatureTests {
             "Unknown signer|ssh|unknown-key",
         ])
         #expect((rows[2][3] as String?)?.hasPrefix("alice@example.com ED25519 SHA256:") == true)
-        let fpr = try GitFixture.bash("GNUPGHOME=\(dir.path)/keys/gnupg gpg --batch --with-colons --list-keys erin@example.com | awk -F: '/^fpr/ {print $10; exit}'",
+        let fpr = try GitFixture.bash("GNUPGHOME=\(dir.path)/keys/gnupg gpg --batch --with-colons --list-keys erin@example.com | awk -F: '/^fpr/ && !n++ {print $10}'",
                                       in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect((rows[1][3] as String?) == fpr)
 
