@@ -28,6 +28,8 @@ struct GitTreeDiff {
     /// A tree that cannot be parsed.
     struct Malformed: Error, LocalizedError {
         var tree: String
+        /// The tree at this path (with its trailing slash; empty for the root).
+        init(at prefix: [UInt8]) { tree = SafeText.from(bytes: prefix.isEmpty ? Array("/".utf8) : prefix) }
         var errorDescription: String? { "the tree at \(tree) is malformed; run `git fsck`" }
     }
 
@@ -129,14 +131,14 @@ struct GitTreeDiff {
         var mode: UInt32 = 0
         while i < t.count, t[i] != 0x20 {
             let digit = t[i] &- 0x30
-            guard digit < 8, i - at < 7 else { throw Malformed(tree: SafeText.from(bytes: prefix.isEmpty ? Array("/".utf8) : prefix)) }
+            guard digit < 8, i - at < 7 else { throw Malformed(at: prefix) }
             mode = mode << 3 | UInt32(digit)
             i += 1
         }
         let nameStart = i + 1
         guard i > at, nameStart < t.count, let hit = memchr(t.baseAddress! + nameStart, 0, t.count - nameStart),
               case let nul = UnsafeRawPointer(hit) - UnsafeRawPointer(t.baseAddress!), nul > nameStart, nul + 21 <= t.count
-        else { throw Malformed(tree: SafeText.from(bytes: prefix.isEmpty ? Array("/".utf8) : prefix)) }
+        else { throw Malformed(at: prefix) }
         return Entry(mode: mode, nameStart: nameStart, nameEnd: nul, id: nul + 1, next: nul + 21)
     }
 
