@@ -128,8 +128,13 @@ final class RunLoop: @unchecked Sendable {
         var pruned: [Int64] = []
         if !settings.pruning.isEmpty {
             do {
-                pruned = try Pruning.apply(store, policy: settings.pruning, reason: "vouch run retention policy").captures
+                let outcome = try Pruning.apply(store, policy: settings.pruning, reason: "vouch run retention policy")
+                pruned = outcome.captures
                 if !pruned.isEmpty { line += "; pruned capture(s) \(pruned.map(String.init).joined(separator: ", "))" }
+                if !outcome.kept.isEmpty {
+                    line += "; kept capture(s) \(outcome.kept.map(String.init).joined(separator: ", ")): later captures build on their git"
+                        + " history, which they cannot hand over verifiably (sealed by an earlier version, or changed: run `vouch verify`)"
+                }
             } catch {
                 logger.error("pruning failed", metadata: ["reason": "\((error as? LocalizedError)?.errorDescription ?? "\(error)")"])
             }

@@ -18,6 +18,10 @@ public struct PruningPolicy: Sendable, Hashable {
 /// What a pruning pass removed.
 public struct PruningOutcome: Sendable, Hashable {
     public var captures: [Int64] = []
+    /// Captures the policy chose but that stay: git history later captures build on could not be
+    /// kept verifiably (the capture was sealed before per-table digests, or its facts no longer
+    /// match its seal: `vouch verify` tells which).
+    public var kept: [Int64] = []
     public var items = 0
     public var blobs = 0
 }
@@ -52,8 +56,7 @@ public enum Pruning {
         try store.pool.write { db in
             var outcome = PruningOutcome()
             for id in try candidates(db, policy: policy, now: now) {
-                try prune(db, captureID: id, reason: reason, now: now)
-                outcome.captures.append(id)
+                if try prune(db, captureID: id, reason: reason, now: now) { outcome.captures.append(id) } else { outcome.kept.append(id) }
             }
             if !outcome.captures.isEmpty {
                 (outcome.items, outcome.blobs) = try collectGarbage(db)
@@ -63,10 +66,38 @@ public enum Pruning {
     }
 
     /// Removes one capture and records its marker (garbage is collected by `collectGarbage`).
-    public static func prune(_ db: Database, captureID id: Int64, reason: String, now: Date = Date()) throws {
-        guard let c = try Row.fetchOne(db, sql: "SELECT seal, prev_seal, manifest_sha256, started_at FROM capture WHERE id = ?",
-                                       arguments: [id]) else {
+    ///
+    /// Git history is stored once, by the capture that first read it, and later captures build on
+    /// it (see `Schema.registerGit`). While a later capture collects the same repository, the
+    /// capture's rows in `Schema.gitHistoryTables` stay. The marker then keeps the manifest fields
+    /// and the digest of every table the capture had rows in, so `vouch verify` recomputes the kept
+    /// tables' digests and checks them against the seal. Returns false, leaving the capture in
+    /// place, when that is not possible: its facts do not match its seal (version 1 digest, or
+    /// changed since).
+    @discardableResult
+    public static func prune(_ db: Database, captureID id: Int64, reason: String, now: Date = Date()) throws -> Bool {
+        guard let c = try Row.fetchOne(db, sql: """
+            SELECT seal, prev_seal, manifest_sha256, started_at, finished_at, host, tool_version, profile_sha256, facts_sha256
+            FROM capture WHERE id = ?
+            """, arguments: [id]) else {
             throw StoreError.noSuchCapture(id)
+        }
+        let kept = try historyLaterCapturesNeed(db, captureID: id)
+        var manifestFields: String?
+        var tableDigests: String?
+        if !kept.isEmpty {
+            let digests = try Seal.tableDigests(db, captureID: id)
+            guard Seal.factsDigest(tableDigests: digests) == (c[8] as String) else { return false }
+            let sources = try Seal.sourceLines(db, captureID: id)
+            manifestFields = JSONValue.object([
+                "started_at": .string(c[3]), "finished_at": .string(c[4]), "host": .string(c[5]), "tool_version": .string(c[6]),
+                "profile_sha256": (c[7] as String?).map { .string($0) } ?? .null, "facts_sha256": .string(c[8]),
+                "sources": .array(sources.map { l in
+                    .object(["seq": .int(l.seq), "source": .string(l.source), "target": .string(l.target), "status": .string(l.status),
+                             "set_sha256": .string(l.setSHA256)])
+                }),
+            ]).canonicalText
+            tableDigests = JSONValue.object(Dictionary(uniqueKeysWithValues: digests.map { ($0.table, .string($0.digest)) })).canonicalText
         }
         // Engine results: control rows first (they reference evaluations), then checks and evaluations.
         if try db.tableExists("evaluation") {
@@ -78,13 +109,14 @@ public enum Pruning {
         for table in Schema.policyVerificationTables where try db.tableExists(table) {
             try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE capture_id = ?", arguments: [id])
         }
-        // Fact rows of every registered fact table.
-        for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") where try db.tableExists(table) {
+        // Fact rows of every registered fact table (but the git history later captures need).
+        for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name")
+        where try !kept.contains(table) && db.tableExists(table) {
             try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE capture_id = ?", arguments: [id])
         }
         // Any other table that points at the capture (areas may add some): without this the delete would fail.
         for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        where !["capture", "capture_source", "capture_pruned"].contains(table) {
+        where !["capture", "capture_source", "capture_pruned"].contains(table) && !kept.contains(table) {
             let refs = try Row.fetchAll(db, sql: "SELECT \"table\", \"from\" FROM pragma_foreign_key_list(?)", arguments: [table])
             for ref in refs where (ref[0] as String) == "capture" {
                 try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE \(quoted(ref[1] as String)) = ?", arguments: [id])
@@ -93,9 +125,27 @@ public enum Pruning {
         try db.execute(sql: "DELETE FROM capture_source WHERE capture_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM capture WHERE id = ?", arguments: [id])
         try db.execute(sql: """
-            INSERT INTO capture_pruned(id, seal, prev_seal, manifest_sha256, started_at, pruned_at, reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, c[0], c[1], c[2], c[3], Timestamp.string(now), reason])
+            INSERT INTO capture_pruned(id, seal, prev_seal, manifest_sha256, started_at, pruned_at, reason,
+                                       manifest_fields, table_digests, kept_tables)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, c[0], c[1], c[2], c[3], Timestamp.string(now), reason, manifestFields, tableDigests,
+                             kept.isEmpty ? nil : JSONValue.array(kept.map { .string($0) }).canonicalText])
+        return true
+    }
+
+    /// The history tables in which the capture has rows that a later capture builds on: those of
+    /// a repository that a later capture collects too. Empty when nothing needs keeping.
+    static func historyLaterCapturesNeed(_ db: Database, captureID id: Int64) throws -> [String] {
+        guard try db.tableExists("git_capture_repo") else { return [] }
+        let later = try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM git_capture_repo a JOIN git_capture_repo b ON b.repo = a.repo AND b.capture_id > a.capture_id
+                          WHERE a.capture_id = ?)
+            """, arguments: [id]) ?? false
+        guard later else { return [] }
+        return try Schema.gitHistoryTables.filter { table in
+            try db.tableExists(table)
+                && (try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM \(quoted(table)) WHERE capture_id = ?)", arguments: [id]) ?? false)
+        }
     }
 
     /// Deletes item sets no capture uses, then items in no set, then blobs that no item

@@ -12,13 +12,48 @@ public enum Seal {
         return h.finalizeHex()
     }
 
-    /// The digest over every fact row of a capture, table by table, in rowid order.
+    /// The digest over every fact row of a capture (version 2): each fact table that holds rows of
+    /// the capture, in name order, as its name and its `tableDigest`.
     ///
-    /// Each row is its column count, then each value as a field: NULL, an integer or a double's bit
-    /// pattern in decimal, text as GRDB reads it (up to a NUL, invalid UTF-8 repaired), blob bytes.
-    /// Columns are read with the SQLite API and framed into one buffer: the same bytes as hashing
-    /// `Row.databaseValues` field by field, without a Swift value per column.
+    /// Two properties follow from hashing per table. A table added by a later migration, or one
+    /// the capture has no rows in, does not enter the digest, so upgrading Vouch leaves earlier
+    /// seals intact. And a pruning marker can keep the digests of the tables it deletes while the
+    /// rows later captures still need (the git history) stay behind: `vouch verify` recombines them
+    /// (see `Pruning`).
     public static func factsDigest(_ db: Database, captureID: Int64) throws -> String {
+        try factsDigest(tableDigests: tableDigests(db, captureID: captureID))
+    }
+
+    /// The version 2 facts digest from per-table digests (tables without rows left out).
+    public static func factsDigest(tableDigests: [(table: String, digest: String)]) -> String {
+        var h = FieldHasher(domain: "vouch.facts.v2")
+        for t in tableDigests.sorted(by: { $0.table < $1.table }) { h.add(t.table); h.add(t.digest) }
+        return h.finalizeHex()
+    }
+
+    /// The digest of each fact table that holds rows of the capture, in name order.
+    public static func tableDigests(_ db: Database, captureID: Int64) throws -> [(table: String, digest: String)] {
+        var out: [(table: String, digest: String)] = []
+        for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") {
+            if let d = try tableDigest(db, table: table, captureID: captureID) { out.append((table, d)) }
+        }
+        return out
+    }
+
+    /// The digest of a capture's rows in one table, in rowid order; nil when it has none (or the
+    /// table does not exist).
+    public static func tableDigest(_ db: Database, table: String, captureID: Int64) throws -> String? {
+        var h = FieldHasher(domain: "vouch.facts.table.v1")
+        var frames = FieldFrames()
+        let rows = try frameRows(db, table: table, columns: "*", trimNulls: true, captureID: captureID, frames: &frames, hasher: &h)
+        guard rows > 0 else { return nil }
+        frames.flush(into: &h)
+        return h.finalizeHex()
+    }
+
+    /// The version 1 facts digest (captures sealed before version 2): one hash over every
+    /// registered fact table's name and its rows, in name order. `vouch verify` accepts either.
+    public static func factsDigestV1(_ db: Database, captureID: Int64) throws -> String {
         var h = FieldHasher(domain: "vouch.facts.v1")
         let tables = try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name")
         var frames = FieldFrames()
@@ -26,51 +61,76 @@ public enum Seal {
             frames.flush(into: &h)
             h.add(table)
             guard try db.tableExists(table) else { h.add("missing"); continue }
-            let statement: Statement
-            let arguments: StatementArguments
-            if try hasCaptureIndex(db, table: table) {
-                // The index finds the capture's rows in index order: fetching each from the table and
-                // sorting them by rowid reads pages at random (and, in a large capture, re-reads them).
-                // A capture's rows are a rowid range, so scan that range in order and filter instead.
-                let range = try Row.fetchOne(db, sql: "SELECT min(rowid), max(rowid) FROM \(table) WHERE capture_id = ?",
-                                             arguments: [captureID])
-                guard let low = range?[0] as Int64?, let high = range?[1] as Int64? else { continue }
-                statement = try db.makeStatement(sql: """
-                    SELECT * FROM \(table) NOT INDEXED WHERE rowid BETWEEN ? AND ? AND capture_id = ? ORDER BY rowid
-                    """)
-                arguments = [low, high, captureID]
-            } else {
-                statement = try db.makeStatement(sql: "SELECT * FROM \(table) WHERE capture_id = ? ORDER BY rowid")
-                arguments = [captureID]
+            var columns = "*"
+            if let added = Schema.columnsAddedAfterDigestV1[table] {
+                columns = try db.columns(in: table).map(\.name).filter { !added.contains($0) }
+                    .map { "\"" + $0 + "\"" }.joined(separator: ", ")
             }
-            let columns = Int32(statement.columnCount)
-            let rows = try Row.fetchCursor(statement, arguments: arguments)
-            while try rows.next() != nil {
-                let stmt = statement.sqliteStatement
-                frames.decimal(Int64(columns), tag: 0x69)
-                for i in 0..<columns {
-                    switch sqlite3_column_type(stmt, i) {
-                    case SQLITE_NULL:
-                        frames.header(tag: 0x4E, count: 0)
-                    case SQLITE_INTEGER:
-                        frames.decimal(sqlite3_column_int64(stmt, i), tag: 0x49)
-                    case SQLITE_FLOAT:
-                        frames.decimal(sqlite3_column_double(stmt, i).bitPattern, tag: 0x44)
-                    case SQLITE_TEXT:
-                        let p = sqlite3_column_text(stmt, i)
-                        let n = Int(sqlite3_column_bytes(stmt, i))
-                        frames.text(p, count: n)
-                    default:
-                        let p = sqlite3_column_blob(stmt, i)
-                        let n = Int(sqlite3_column_bytes(stmt, i))
-                        frames.bytes(p.map { UnsafeRawBufferPointer(start: $0, count: n) }, tag: 0x42)
-                    }
-                }
-                if frames.count >= 1 << 16 { frames.flush(into: &h) }
-            }
+            _ = try frameRows(db, table: table, columns: columns, trimNulls: false, captureID: captureID, frames: &frames, hasher: &h)
         }
         frames.flush(into: &h)
         return h.finalizeHex()
+    }
+
+    /// Frames a capture's rows of one table, in rowid order, flushing into `hasher` as the buffer
+    /// fills; returns how many rows there were.
+    ///
+    /// Each row is its column count, then each value as a field: NULL, an integer or a double's bit
+    /// pattern in decimal, text as GRDB reads it (up to a NUL, invalid UTF-8 repaired), blob bytes.
+    /// With `trimNulls` (version 2) a row ends at its last value that is not NULL, so a column
+    /// added later (NULL in earlier rows: SQLite adds columns at the end) leaves their digest alone.
+    /// Columns are read with the SQLite API and framed into one buffer: the same bytes as hashing
+    /// `Row.databaseValues` field by field, without a Swift value per column.
+    private static func frameRows(_ db: Database, table: String, columns list: String, trimNulls: Bool, captureID: Int64,
+                                  frames: inout FieldFrames, hasher h: inout FieldHasher) throws -> Int {
+        guard try db.tableExists(table) else { return 0 }
+        let statement: Statement
+        let arguments: StatementArguments
+        if try hasCaptureIndex(db, table: table) {
+            // The index finds the capture's rows in index order: fetching each from the table and
+            // sorting them by rowid reads pages at random (and, in a large capture, re-reads them).
+            // A capture's rows are a rowid range, so scan that range in order and filter instead.
+            let range = try Row.fetchOne(db, sql: "SELECT min(rowid), max(rowid) FROM \(table) WHERE capture_id = ?",
+                                         arguments: [captureID])
+            guard let low = range?[0] as Int64?, let high = range?[1] as Int64? else { return 0 }
+            statement = try db.makeStatement(sql: """
+                SELECT \(list) FROM \(table) NOT INDEXED WHERE rowid BETWEEN ? AND ? AND capture_id = ? ORDER BY rowid
+                """)
+            arguments = [low, high, captureID]
+        } else {
+            statement = try db.makeStatement(sql: "SELECT \(list) FROM \(table) WHERE capture_id = ? ORDER BY rowid")
+            arguments = [captureID]
+        }
+        let columns = Int32(statement.columnCount)
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var count = 0
+        while try rows.next() != nil {
+            count += 1
+            let stmt = statement.sqliteStatement
+            var used = columns
+            if trimNulls { while used > 0 && sqlite3_column_type(stmt, used - 1) == SQLITE_NULL { used -= 1 } }
+            frames.decimal(Int64(used), tag: 0x69)
+            for i in 0..<used {
+                switch sqlite3_column_type(stmt, i) {
+                case SQLITE_NULL:
+                    frames.header(tag: 0x4E, count: 0)
+                case SQLITE_INTEGER:
+                    frames.decimal(sqlite3_column_int64(stmt, i), tag: 0x49)
+                case SQLITE_FLOAT:
+                    frames.decimal(sqlite3_column_double(stmt, i).bitPattern, tag: 0x44)
+                case SQLITE_TEXT:
+                    let p = sqlite3_column_text(stmt, i)
+                    let n = Int(sqlite3_column_bytes(stmt, i))
+                    frames.text(p, count: n)
+                default:
+                    let p = sqlite3_column_blob(stmt, i)
+                    let n = Int(sqlite3_column_bytes(stmt, i))
+                    frames.bytes(p.map { UnsafeRawBufferPointer(start: $0, count: n) }, tag: 0x42)
+                }
+            }
+            if frames.count >= 1 << 16 { frames.flush(into: &h) }
+        }
+        return count
     }
 
     /// Whether an index of the table starts with `capture_id`.

@@ -25,6 +25,7 @@ public enum Schema {
         registerTalos(&m)
         registerSigning(&m)
         registerPolicyVerificationStorage(&m)
+        registerGitHistory(&m)
         // Each area adds its line here: registerTalos(&m), registerNixOS(&m), registerGit(&m), …
     }
 
