@@ -132,12 +132,12 @@ struct GitRun {
             let id = oidHex(&o)
             switch result {
             case .success(let f):
-                try store.insertCommit(f)
                 let signature = f.signatureType == "none" ? .unverified
                     : verifier?.verify(repo: repo, commitID: id, type: f.signatureType) ?? .unverified
-                try store.insertState(id, GitCommitState(present: true, firstParentMain: onMain.contains(id),
-                                                         touchesInfra: opts.touches(f.changes.map { $0.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) } }),
-                                                         signature: signature))
+                try store.insertCommit(f, state: GitCommitState(
+                    present: true, firstParentMain: onMain.contains(id),
+                    touchesInfra: opts.touches(f.changes.map { $0.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) } }),
+                    signature: signature))
                 if let why = f.changesError {
                     errorsSeen += 1
                     try sink.addError(subject: "\(name)@\(id)", origin: opts.path,

@@ -35,8 +35,8 @@ final class GitInserts {
           committer_name, committer_email, committer_time, committer_epoch, committer_tz,
           summary, message, message_sha256, encoding, signature_type, trailers, review_count,
           is_merge, pr_number, pr_source, merged_author_email, merger_differs, shallow, change_count, additions, deletions,
-          changes_read)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          changes_read, first_parent_main, touches_infra, signature_status, signer)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """) }
     lazy var change = Result { try BulkInsert(db, sql: """
         INSERT INTO git_change_row(capture_id, repo, commit_id, path, status, old_path, additions, deletions, binary,
@@ -84,32 +84,41 @@ struct GitStore {
                            arguments: [repo, id]) != nil
     }
 
-    /// The newest state of one commit before this capture.
+    /// The newest state of one commit before this capture: its newest state row, else the state
+    /// its commit row was first read with.
     func state(of id: String) throws -> GitCommitState? {
         let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT present, first_parent_main, touches_infra, signature_status, signer FROM git_commit_state
-            WHERE repo = ? AND commit_id = ? ORDER BY capture_id DESC LIMIT 1
-            """), arguments: [repo, id])
-        return row.map(Self.state)
+            WHERE repo = ? AND commit_id = ? AND capture_id < ? ORDER BY capture_id DESC LIMIT 1
+            """), arguments: [repo, id, captureID])
+        if let row { return Self.state(row) }
+        let first = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT 1, first_parent_main, touches_infra, signature_status, signer FROM git_commit_row
+            WHERE repo = ? AND id = ? AND capture_id < ? AND first_parent_main IS NOT NULL
+            """), arguments: [repo, id, captureID])
+        return first.map { Self.state($0) }
     }
 
     /// The newest state of every commit of the repository before this capture.
     func allStates() throws -> [String: GitCommitState] {
         var out: [String: GitCommitState] = [:]
+        let first = try Row.fetchCursor(db, sql: """
+            SELECT id, 1, first_parent_main, touches_infra, signature_status, signer FROM git_commit_row
+            WHERE repo = ? AND capture_id < ? AND first_parent_main IS NOT NULL
+            """, arguments: [repo, captureID])
+        while let r = try first.next() { out[r[0]] = Self.state(r, from: 1) }
         let rows = try Row.fetchCursor(db, sql: """
             SELECT commit_id, present, first_parent_main, touches_infra, signature_status, signer FROM git_commit_state
             WHERE repo = ? AND capture_id < ? ORDER BY capture_id
             """, arguments: [repo, captureID])
-        while let r = try rows.next() {
-            out[r[0]] = GitCommitState(present: (r[1] as Int64) == 1, firstParentMain: (r[2] as Int64) == 1,
-                                       touchesInfra: (r[3] as Int64) == 1, signature: GitSignatureVerdict(status: r[4], signer: r[5]))
-        }
+        while let r = try rows.next() { out[r[0]] = Self.state(r, from: 1) }
         return out
     }
 
-    private static func state(_ r: Row) -> GitCommitState {
-        GitCommitState(present: (r[0] as Int64) == 1, firstParentMain: (r[1] as Int64) == 1, touchesInfra: (r[2] as Int64) == 1,
-                       signature: GitSignatureVerdict(status: r[3], signer: r[4]))
+    /// A state from five columns: present, first_parent_main, touches_infra, signature_status, signer.
+    private static func state(_ r: Row, from i: Int = 0) -> GitCommitState {
+        GitCommitState(present: (r[i] as Int64) == 1, firstParentMain: (r[i + 1] as Int64) == 1, touchesInfra: (r[i + 2] as Int64) == 1,
+                       signature: GitSignatureVerdict(status: r[i + 3], signer: r[i + 4]))
     }
 
     /// Stored commits with their signature type (for re-verification under new trust).
@@ -139,7 +148,8 @@ struct GitStore {
         }
     }
 
-    func insertCommit(_ f: GitCommitFacts) throws {
+    /// Writes a commit's content with the state it is first read with (no state row needed).
+    func insertCommit(_ f: GitCommitFacts, state: GitCommitState) throws {
         let adds = f.changes?.reduce(Int64(0)) { $0 + ($1.additions ?? 0) }
         let dels = f.changes?.reduce(Int64(0)) { $0 + ($1.deletions ?? 0) }
         try inserts.commit.get().run { v in
@@ -151,6 +161,7 @@ struct GitStore {
             v.add(f.reviewCount)
             v.add(f.isMerge); v.add(f.pullRequest?.number); v.add(f.pullRequest?.source); v.add(f.mergedAuthorEmail); v.add(f.mergerDiffers)
             v.add(f.shallow); v.add(f.changes?.count); v.add(adds); v.add(dels); v.add(f.changes != nil)
+            v.add(state.firstParentMain); v.add(state.touchesInfra); v.add(state.signature.status); v.add(state.signature.signer)
         }
         guard let changes = f.changes, !changes.isEmpty else { return }
         let insert = try inserts.change.get()
