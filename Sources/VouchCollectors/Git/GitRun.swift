@@ -73,13 +73,14 @@ struct GitRun {
     /// Re-walks everything reachable (after a rewrite or an option change), reading only unstored commits.
     private mutating func collectAll(tips: [String], mainHead: String?, previous prev: GitPreviousCapture?, configSHA: String,
                                      missing: inout [GitWalker.Missing]) throws -> Int64 {
+        // A repository never stored before: everything is new, no need to look each commit up.
+        let anyStored = try store.hasCommits()
+        if !anyStored && opts.changes == .none { return try collectFirstMetadata(tips: tips, mainHead: mainHead, missing: &missing) }
         var firstParents: [String: String] = [:]
         let oids = try walker.walk(tips: tips, stop: { _ in false }, missing: &missing, firstParents: &firstParents)
         let onMain = Set(mainHead.map { walker.firstParentLine(from: $0, until: nil, known: firstParents).ids } ?? [])
         firstParents = [:]
         let current = try store.allStates()
-        // A repository never stored before: everything is new, no need to look each commit up.
-        let anyStored = try store.hasCommits()
         var toRead: [git_oid] = []
         var stored: [String] = []
         var all = Set<String>()
@@ -120,9 +121,7 @@ struct GitRun {
         // One reader per thread; they share the mapped pack indexes.
         var readers: [GitCommitReader] = []
         for _ in 0..<max(1, min(opts.threads, oids.count / 64 + 1)) {
-            readers.append(try GitCommitReader(
-                path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes, shallow: walker.shallow,
-                redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff, packIndex: readers.first?.pack.index))
+            readers.append(try makeReader(packIndex: readers.first?.pack.index))
         }
         var done = 0
         var errorsSeen = 0
@@ -132,17 +131,7 @@ struct GitRun {
             let id = oidHex(&o)
             switch result {
             case .success(let f):
-                let signature = f.signatureType == "none" ? .unverified
-                    : verifier?.verify(repo: repo, commitID: id, type: f.signatureType) ?? .unverified
-                try store.insertCommit(f, state: GitCommitState(
-                    present: true, firstParentMain: onMain.contains(id),
-                    touchesInfra: opts.touches(f.changes.map { $0.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) } }),
-                    signature: signature))
-                if let why = f.changesError {
-                    errorsSeen += 1
-                    try sink.addError(subject: "\(name)@\(id)", origin: opts.path,
-                                      message: "the changes of commit \(id) could not be read (\(why)); the commit is recorded without them. Run `git fsck` and fetch the missing objects.")
-                }
+                if try write(f, onMain: onMain.contains(id)) { errorsSeen += 1 }
             case .failure(let error):
                 errorsSeen += 1
                 failed += 1
@@ -155,6 +144,40 @@ struct GitRun {
         newCount += done - failed
         readFailures += failed
         errors += errorsSeen
+    }
+
+    /// Writes a new commit with the state it is first read with; true when its changes could not be
+    /// read (an error item says so).
+    private func write(_ f: GitCommitFacts, onMain: Bool) throws -> Bool {
+        let signature = f.signatureType == "none" ? .unverified
+            : verifier?.verify(repo: repo, commitID: f.id, type: f.signatureType) ?? .unverified
+        try store.insertCommit(f, state: GitCommitState(
+            present: true, firstParentMain: onMain,
+            touchesInfra: opts.touches(f.changes.map { $0.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) } }),
+            signature: signature))
+        guard let why = f.changesError else { return false }
+        try sink.addError(subject: "\(name)@\(f.id)", origin: opts.path,
+                          message: "the changes of commit \(f.id) could not be read (\(why)); the commit is recorded without them. Run `git fsck` and fetch the missing objects.")
+        return true
+    }
+
+    /// A repository's first metadata-only capture: walks and reads in one pass, writing as it goes
+    /// (see `GitStreamingWalk`); returns how many commits became present.
+    private mutating func collectFirstMetadata(tips: [String], mainHead: String?, missing: inout [GitWalker.Missing]) throws -> Int64 {
+        let reader = try makeReader(packIndex: nil)
+        var done = 0
+        missing += try GitStreamingWalk.run(tips: tips, mainHead: mainHead, shallow: walker.shallow, reader: reader) { c in
+            _ = try write(c.facts, onMain: c.onMain)
+            done += 1
+            if done % 2000 == 0 { progress("git \(name): \(done) commits") }
+        }
+        newCount += done
+        return Int64(done)
+    }
+
+    private func makeReader(packIndex: GitPackIndex?) throws -> GitCommitReader {
+        try GitCommitReader(path: repo.path, mode: opts.changes, maxDiffBytes: opts.maxDiffBytes, shallow: walker.shallow,
+                            redactor: redactor, libgit2TreeDiff: opts.libgit2TreeDiff, packIndex: packIndex)
     }
 
     /// Error items for commits the walk could not reach; the rest of the history still lands.
