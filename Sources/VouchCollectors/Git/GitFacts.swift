@@ -52,27 +52,28 @@ struct GitCommitFacts: Sendable {
     var isMerge: Bool { parents.count > 1 }
 }
 
-/// ISO 8601 UTC text for epoch seconds, in the store's format (`Timestamp.string`), without Foundation formatting.
+/// ISO 8601 UTC text for epoch seconds: `Timestamp.string(epochSeconds:)`, written in place (two per commit).
 enum GitTime {
     static func iso(_ epoch: Int64) -> String {
         var t = time_t(epoch)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + x % 10); x /= 10 }
-            out.append(contentsOf: digits)
+        let year = Int(tmv.tm_year) + 1900
+        // Years past 9999 (or before 0) do not fit the fixed 24 bytes.
+        guard (0...9999).contains(year) else { return Timestamp.string(epochSeconds: epoch) }
+        // One allocation: the text is written in place (two per commit, on the hot path of a metadata capture).
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var x = v
+                for k in stride(from: width - 1, through: 0, by: -1) { out[i + k] = UInt8(48 + x % 10); x /= 10 }
+                i += width
+            }
+            func sep(_ c: UInt8) { out[i] = c; i += 1 }
+            put(year, 4); sep(45); put(Int(tmv.tm_mon) + 1, 2); sep(45); put(Int(tmv.tm_mday), 2); sep(84)
+            put(Int(tmv.tm_hour), 2); sep(58); put(Int(tmv.tm_min), 2); sep(58); put(Int(tmv.tm_sec), 2)
+            for c in ".000Z".utf8 { sep(c) }
+            return i
         }
-        put(Int(tmv.tm_year) + 1900, 4); out.append(45)
-        put(Int(tmv.tm_mon) + 1, 2); out.append(45)
-        put(Int(tmv.tm_mday), 2); out.append(84)
-        put(Int(tmv.tm_hour), 2); out.append(58)
-        put(Int(tmv.tm_min), 2); out.append(58)
-        put(Int(tmv.tm_sec), 2)
-        out.append(contentsOf: Array(".000Z".utf8))
-        return String(decoding: out, as: UTF8.self)
     }
 }

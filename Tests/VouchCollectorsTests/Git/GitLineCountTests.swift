@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VouchCollectors
+import VouchCore
 
 /// The direct line count must give libgit2's numbers whenever it gives any: each generated pair of
 /// files is counted both ways, with libgit2's diff of the same bytes as the reference.
@@ -100,5 +101,19 @@ struct GitLineCountTests {
         }
         // Most edits are decided without libgit2 (otherwise the fast path is not taken at all).
         #expect(decided * 2 > total, "\(decided) of \(total) decided")
+    }
+}
+
+/// `GitTime.iso` writes the store's timestamp text in place; it must spell every time as `Timestamp` does.
+@Suite struct GitTimeTests {
+    @Test func spellsTimesAsTheStoreDoes() {
+        var epochs: [Int64] = [0, -1, 1, 59, 951_782_400, 1_700_000_000, 253_402_300_799, 253_402_300_800, -62_167_219_200, -62_167_219_201,
+                               4_102_444_800, Int64(Int32.max), Int64(Int32.max) + 1]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            epochs.append(Int64(x >> 30) - (1 << 33))
+        }
+        for e in epochs { #expect(GitTime.iso(e) == Timestamp.string(epochSeconds: e), "\(e)") }
     }
 }
