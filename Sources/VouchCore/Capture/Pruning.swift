@@ -68,8 +68,9 @@ public enum Pruning {
     /// Removes one capture and records its marker (garbage is collected by `collectGarbage`).
     ///
     /// Git history is stored once, by the capture that first read it, and later captures build on
-    /// it (see `Schema.registerGit`). While a later capture collects the same repository, the
-    /// capture's rows in `Schema.gitHistoryTables` stay. The marker then keeps the manifest fields
+    /// it (see `Schema.registerGit`). While a later capture collects one of its repositories, the
+    /// capture's rows in `Schema.gitHistoryTables` stay (all of them, other repositories' too, so
+    /// each kept table's digest can be recomputed whole). The marker then keeps the manifest fields
     /// and the digest of every table the capture had rows in, so `vouch verify` recomputes the kept
     /// tables' digests and checks them against the seal. Returns false, leaving the capture in
     /// place, when that is not possible: its facts do not match its seal (version 1 digest, or
