@@ -24,7 +24,7 @@ public struct GitCollector: Collector {
             throw GitCollectorError.notARepository(path: opts.path, reason: (error as? Git2Error)?.message ?? "\(error)")
         }
         let name = opts.name ?? Self.defaultName(repo)
-        var store = GitStore(db: sink.db, captureID: sink.captureID, repo: name)
+        var store = GitStore(sink: sink, repo: name)
         if try store.alreadyCollected() { throw GitCollectorError.duplicateName(repo: name, path: opts.path) }
         let verifier = (opts.allowedSigners != nil || opts.gpgKeyring != nil)
             ? try GitVerifier(allowedSigners: opts.allowedSigners, gpgKeyring: opts.gpgKeyring) : nil

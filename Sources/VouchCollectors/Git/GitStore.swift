@@ -23,21 +23,22 @@ struct GitPreviousCapture {
 
 /// The prepared inserts of one repository's run (bound through SQLite's C API: see `BulkInsert`).
 final class GitInserts {
-    let db: Database
-    init(_ db: Database) { self.db = db }
+    let sink: CaptureSink
+    var db: Database { sink.db }
+    init(_ sink: CaptureSink) { self.sink = sink }
     lazy var state = Result { try BulkInsert(db, sql: """
         INSERT INTO git_commit_state(capture_id, repo, commit_id, present, first_parent_main, touches_infra,
                                      signature_status, signer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """) }
-    lazy var commit = Result { try BulkInsert(db, sql: """
-        INSERT INTO git_commit_row(capture_id, evidence_id, repo, id, tree, parents, parent_count,
-          author_name, author_email, author_time, author_epoch, author_tz,
-          committer_name, committer_email, committer_time, committer_epoch, committer_tz,
-          summary, message, message_sha256, encoding, signature_type, trailers, review_count,
-          is_merge, pr_number, pr_source, merged_author_email, merger_differs, shallow, change_count, additions, deletions,
-          changes_read, first_parent_main, touches_infra, signature_status, signer)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """) }
+    /// Commit rows are the bulk of a first capture: their digest is framed as they go in (see `TableDigest`).
+    lazy var commit = Result { try sink.digestingInsert(table: "git_commit_row", columns: [
+        "capture_id", "evidence_id", "repo", "id", "tree", "parents", "parent_count",
+        "author_name", "author_email", "author_time", "author_epoch", "author_tz",
+        "committer_name", "committer_email", "committer_time", "committer_epoch", "committer_tz",
+        "summary", "message", "message_sha256", "encoding", "signature_type", "trailers", "review_count",
+        "is_merge", "pr_number", "pr_source", "merged_author_email", "merger_differs", "shallow", "change_count", "additions", "deletions",
+        "changes_read", "first_parent_main", "touches_infra", "signature_status", "signer",
+    ]) }
     lazy var change = Result { try BulkInsert(db, sql: """
         INSERT INTO git_change_row(capture_id, repo, commit_id, path, status, old_path, additions, deletions, binary,
                                    too_large, old_mode, new_mode, old_blob, new_blob, similarity)
@@ -53,11 +54,11 @@ struct GitStore {
     var evidenceID: Int64?
     let inserts: GitInserts
 
-    init(db: Database, captureID: Int64, repo: String) {
-        self.db = db
-        self.captureID = captureID
+    init(sink: CaptureSink, repo: String) {
+        db = sink.db
+        captureID = sink.captureID
         self.repo = repo
-        inserts = GitInserts(db)
+        inserts = GitInserts(sink)
     }
 
     func previous() throws -> GitPreviousCapture? {

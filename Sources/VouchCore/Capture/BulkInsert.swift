@@ -8,8 +8,15 @@ import GRDBSQLite
 public final class BulkInsert {
     private let statement: Statement
     private let parameterCount: Int32
+    /// Frames each inserted row for the seal (see `CaptureSink.digestingInsert`).
+    private let digest: TableDigest?
 
-    public init(_ db: Database, sql: String) throws {
+    public convenience init(_ db: Database, sql: String) throws {
+        try self.init(db, sql: sql, digest: nil)
+    }
+
+    init(_ db: Database, sql: String, digest: TableDigest?) throws {
+        self.digest = digest
         statement = try db.makeStatement(sql: sql)
         parameterCount = sqlite3_bind_parameter_count(statement.sqliteStatement)
         // Marks the statement's arguments as set, so `execute()` runs with what `run` binds.
@@ -21,20 +28,26 @@ public final class BulkInsert {
         let stmt = statement.sqliteStatement
         // A failed step was already thrown; reset only makes the statement bindable again.
         _ = sqlite3_reset(stmt)
-        var values = Values(stmt: stmt)
+        var values = Values(stmt: stmt, digest: digest)
+        digest?.beginRow()
         bind(&values)
         precondition(values.index == parameterCount + 1, "BulkInsert: \(values.index - 1) values for \(parameterCount) parameters")
-        try statement.execute()
+        do { try statement.execute() } catch { digest?.invalidate(); throw error }
+        digest?.endRow()
     }
 
     /// The values of one row.
     public struct Values {
         fileprivate let stmt: OpaquePointer
         fileprivate var index: Int32 = 1
+        fileprivate let digest: TableDigest?
 
-        fileprivate init(stmt: OpaquePointer) { self.stmt = stmt }
+        fileprivate init(stmt: OpaquePointer, digest: TableDigest?) { self.stmt = stmt; self.digest = digest }
 
-        public mutating func add(_ value: Int64) { check(sqlite3_bind_int64(stmt, index, value)); index += 1 }
+        public mutating func add(_ value: Int64) {
+            check(sqlite3_bind_int64(stmt, index, value)); index += 1
+            digest?.add(value)
+        }
         public mutating func add(_ value: Int) { add(Int64(value)) }
         public mutating func add(_ value: Int?) { if let value { add(Int64(value)) } else { addNull() } }
         public mutating func add(_ value: Int64?) { if let value { add(value) } else { addNull() } }
@@ -43,9 +56,10 @@ public final class BulkInsert {
         public mutating func add(_ value: String) {
             check(value.withCString { sqlite3_bind_text(stmt, index, $0, -1, transient) })
             index += 1
+            digest?.add(value)
         }
         public mutating func add(_ value: String?) { if let value { add(value) } else { addNull() } }
-        public mutating func addNull() { check(sqlite3_bind_null(stmt, index)); index += 1 }
+        public mutating func addNull() { check(sqlite3_bind_null(stmt, index)); index += 1; digest?.addNull() }
 
         private func check(_ code: Int32) {
             // As in GRDB: binding does not touch the file system, so a failure is a bug.

@@ -82,9 +82,11 @@ public final class CaptureRunner {
             """, arguments: [captureID, startedAt, startedAt, host, VouchVersion.current, profileSHA256,
                              "pending:\(UUID().uuidString)"])
         var outcomes: [SourceOutcome] = []
+        let factDigests = FactDigests()
         for (index, request) in requests.enumerated() {
             let sourceStart = Timestamp.string(now())
-            var sink = CaptureSink(db: db, captureID: captureID, source: request.source, target: request.target, redactor: redactor)
+            var sink = CaptureSink(db: db, captureID: captureID, source: request.source, target: request.target, redactor: redactor,
+                                   factDigests: factDigests)
             var failure: String?
             if let collector = collectors[request.source] {
                 let collectRequest = CollectRequest(
@@ -96,6 +98,7 @@ public final class CaptureRunner {
                         return .commit
                     }
                 } catch {
+                    factDigests.invalidateAll()
                     failure = redactor.scrub((error as? LocalizedError)?.errorDescription ?? "\(error)")
                 }
             } else {
@@ -117,7 +120,7 @@ public final class CaptureRunner {
                                           itemCount: sink.itemCount, errorCount: sink.errorCount, message: failure))
         }
         let finishedAt = Timestamp.string(now())
-        let facts = try Seal.factsDigest(db, captureID: captureID)
+        let facts = try Seal.factsDigest(db, captureID: captureID, accumulated: factDigests)
         let manifest = Seal.manifest(id: captureID, startedAt: startedAt, finishedAt: finishedAt, host: host,
                                      toolVersion: VouchVersion.current, profileSHA256: profileSHA256,
                                      sources: try Seal.sourceLines(db, captureID: captureID), factsSHA256: facts)

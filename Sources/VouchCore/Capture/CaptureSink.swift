@@ -18,7 +18,12 @@ public final class CaptureSink {
     private(set) var errorCount = 0
     private var knownBlobs: Set<String> = []
 
-    init(db: Database, captureID: Int64, source: String, target: String, redactor: Redactor) {
+    /// The capture's fact-table digests framed on insert (see `TableDigest`).
+    let factDigests: FactDigests
+
+    init(db: Database, captureID: Int64, source: String, target: String, redactor: Redactor,
+         factDigests: FactDigests = FactDigests()) {
+        self.factDigests = factDigests
         self.db = db
         self.captureID = captureID
         self.source = source
@@ -27,6 +32,15 @@ public final class CaptureSink {
     }
 
     public var itemCount: Int { members.count }
+
+    /// An insert into a fact table whose digest is framed as rows go in, so sealing need not read
+    /// them back. `columns` must be all of the table's columns, in order; every row the capture
+    /// puts in the table must go through inserts made here.
+    public func digestingInsert(table: String, columns: [String]) throws -> BulkInsert {
+        let digest = try factDigests.digest(db, table: table, columns: columns)
+        let sql = "INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        return try BulkInsert(db, sql: sql, digest: digest)
+    }
 
     /// Runs `body` with SQLite's page cache at `kibibytes`, then puts the previous size back. For
     /// sources that write hundreds of thousands of rows into indexed tables: with the default 2 MiB

@@ -24,6 +24,24 @@ public enum Seal {
         try factsDigest(tableDigests: tableDigests(db, captureID: captureID))
     }
 
+    /// As above, taking a table's digest from `accumulated` where it describes the capture's rows
+    /// (see `TableDigest`) instead of reading them back.
+    static func factsDigest(_ db: Database, captureID: Int64, accumulated: FactDigests) throws -> String {
+        var out: [(table: String, digest: String)] = []
+        for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") {
+            if let d = try accumulated.usable(db, table: table, captureID: captureID) {
+                #if DEBUG
+                let read = try tableDigest(db, table: table, captureID: captureID)
+                precondition(read == d, "the digest of \(table) framed on insert differs from its rows read back")
+                #endif
+                out.append((table, d))
+            } else if let d = try tableDigest(db, table: table, captureID: captureID) {
+                out.append((table, d))
+            }
+        }
+        return factsDigest(tableDigests: out)
+    }
+
     /// The version 2 facts digest from per-table digests (tables without rows left out).
     public static func factsDigest(tableDigests: [(table: String, digest: String)]) -> String {
         var h = FieldHasher(domain: "vouch.facts.v2")
@@ -142,7 +160,7 @@ public enum Seal {
     }
 
     /// A buffer of `FieldHasher` fields (tag, big-endian 64-bit length, content).
-    private struct FieldFrames {
+    struct FieldFrames {
         private var buffer: [UInt8] = []
         init() { buffer.reserveCapacity(1 << 17) }
         var count: Int { buffer.count }
@@ -188,6 +206,13 @@ public enum Seal {
             let utf8 = Array(s.utf8)
             utf8.withUnsafeBytes { bytes($0, tag: 0x53) }
         }
+
+        /// Appends the first `prefix` bytes of another buffer.
+        mutating func append(_ other: FieldFrames, prefix: Int) {
+            other.buffer.withUnsafeBytes { buffer.append(contentsOf: $0[..<prefix]) }
+        }
+
+        mutating func removeAll() { buffer.removeAll(keepingCapacity: true) }
 
         mutating func flush(into h: inout FieldHasher) {
             buffer.withUnsafeBytes { h.addFramed($0) }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import VouchCore
 import VouchTestSupport
@@ -148,5 +149,59 @@ import VouchTestSupport
         // Version 1 still seals every value it covered.
         try store.pool.write { db in try db.execute(sql: "UPDATE git_commit_row SET summary = 'changed'") }
         #expect(!(try Verifier(store: store).verify().isIntact))
+    }
+}
+
+/// Inserts into a probe fact table through `CaptureSink.digestingInsert`; `fail` throws afterwards.
+struct DigestingProbeCollector: Collector {
+    let source = "probe"
+    let targetSyntax = "NAME"
+    let summary = "probe rows (tests only)"
+
+    func collect(_ request: CollectRequest, into sink: CaptureSink) throws {
+        let insert = try sink.digestingInsert(table: "zz_digest_probe", columns: ["capture_id", "a", "b", "c"])
+        let texts = ["plain", "héllo ✓", "cut\u{0}here", "", "\u{0}"]
+        for (i, t) in texts.enumerated() {
+            try insert.run { v in v.add(sink.captureID); v.add(t); v.add(Int64(-i) * 1_000_000_007); v.addNull() }
+            try insert.run { v in v.add(sink.captureID); v.addNull(); v.add(i % 2 == 0 ? nil : Int64(i)); v.add(t) }
+        }
+        if request.target == "fail" { throw CollectError.unknownSource("probe", known: []) }
+    }
+}
+
+/// The digest framed on insert must be the one read back; where it cannot be trusted it is not used.
+@Suite struct FactDigestsOnInsertTests {
+    func store() throws -> EvidenceStore {
+        let store = try EvidenceStore(path: try TestSupport.makeTempDir("vouch-digest").appendingPathComponent("v.db").path)
+        try store.pool.write { db in
+            try db.execute(sql: "CREATE TABLE zz_digest_probe (capture_id INTEGER, a TEXT, b INTEGER, c TEXT)")
+            try db.execute(sql: "CREATE INDEX zz_digest_probe_capture ON zz_digest_probe(capture_id)")
+            try Schema.registerFactTable(db, name: "zz_digest_probe", source: "test", description: "probe")
+        }
+        return store
+    }
+
+    @Test func framedOnInsertEqualsReadBack() throws {
+        let store = try store()
+        let runner = CaptureRunner(store: store, collectors: [DigestingProbeCollector()])
+        // Two sources into the same table, then one that fails after inserting (rolled back).
+        _ = try runner.run([SourceRequest(source: "probe", target: "a"), SourceRequest(source: "probe", target: "b")])
+        _ = try runner.run([SourceRequest(source: "probe", target: "a"), SourceRequest(source: "probe", target: "fail")])
+        try store.pool.write { db in
+            let digests = FactDigests()
+            let sink = CaptureSink(db: db, captureID: 9, source: "probe", target: "x", redactor: Redactor(), factDigests: digests)
+            try DigestingProbeCollector().collect(
+                CollectRequest(source: "probe", target: "x", options: [:], host: "h", baseDirectory: URL(fileURLWithPath: "/"),
+                               logger: .init(label: "t"), redactor: Redactor(), progress: { _ in }), into: sink)
+            let framed = try #require(try digests.usable(db, table: "zz_digest_probe", captureID: 9))
+            #expect(framed == (try Seal.tableDigest(db, table: "zz_digest_probe", captureID: 9)))
+            // A row the accumulator did not see: not used.
+            try db.execute(sql: "INSERT INTO zz_digest_probe VALUES (9, 'extra', 1, NULL)")
+            #expect(try digests.usable(db, table: "zz_digest_probe", captureID: 9) == nil)
+            // Columns not the table's, in order: never used.
+            let wrong = try digests.digest(db, table: "zz_digest_probe", columns: ["capture_id", "b", "a", "c"])
+            #expect(!wrong.valid)
+        }
+        #expect(try Verifier(store: store).verify().isIntact)
     }
 }
