@@ -58,42 +58,16 @@ final class GitCommitReader {
         defer { cache.trim() }
         let c = try cache.lookup(&oid, GIT_OBJECT_COMMIT, what: "reading commit \(oidHex(&oid))")
         let id = oidHex(git_commit_id(c))
-        var parents: [String] = []
-        for i in 0..<git_commit_parentcount(c) {
-            if let p = git_commit_parent_id(c, i) { parents.append(oidHex(p)) }
-        }
-        let rawMessage = cBytes(git_commit_message_raw(c))
-        let message = git_commit_message(c)
-        var trailers: [String: [String]] = [:]
-        if let message { trailers = GitMessage.trailers(message) }
-        let summary = SafeText.from(bytes: cBytes(git_commit_summary(c)))
-        var messageText = SafeText.from(bytes: rawMessage)
-        messageText = redactor.scrub(messageText)
-        let author = person(git_commit_author(c))
-        let committer = person(git_commit_committer(c))
+        let parts = Self.parts(of: c)
         var mergedAuthor: String?
-        if parents.count > 1, var second = git_commit_parent_id(c, 1)?.pointee, !shallow.contains(id) {
+        if parts.parents.count > 1, var second = git_commit_parent_id(c, 1)?.pointee, !shallow.contains(id) {
             var p: OpaquePointer?
             if git_commit_lookup(&p, repo.pointer, &second) == 0, let p {
                 mergedAuthor = SafeText.from(bytes: cBytes(git_commit_author(p)?.pointee.email))
                 git_commit_free(p)
             }
         }
-        let differs: Bool
-        if parents.count > 1 {
-            differs = mergedAuthor.map { $0.lowercased() != author.email.lowercased() } ?? false
-        } else {
-            differs = author.email.lowercased() != committer.email.lowercased()
-        }
-        var facts = GitCommitFacts(
-            id: id, tree: oidHex(git_commit_tree_id(c)), parents: parents, author: author, committer: committer,
-            summary: redactor.scrub(summary), message: messageText, messageSHA256: Hashing.sha256Hex(rawMessage),
-            encoding: git_commit_message_encoding(c).map { String(cString: $0) },
-            signatureType: GitMessage.signatureType(rawHeader: git_commit_raw_header(c)),
-            trailers: GitMessage.trailersJSON(trailers), reviewCount: GitMessage.reviewCount(trailers),
-            pullRequest: GitMessage.pullRequest(summary: summary, message: messageText),
-            mergedAuthorEmail: mergedAuthor, mergerDiffers: differs, shallow: shallow.contains(id),
-            changes: nil, changesError: nil)
+        var facts = facts(id: id, parts, mergedAuthor: mergedAuthor)
         if mode != .none {
             do { facts.changes = try changes(c, firstParent: facts.shallow ? nil : git_commit_parent_id(c, 0)?.pointee) }
             catch { facts.changesError = (error as? LocalizedError)?.errorDescription ?? "\(error)" }
@@ -101,10 +75,92 @@ final class GitCommitReader {
         return facts
     }
 
-    private func person(_ s: UnsafePointer<git_signature>?) -> GitPerson {
-        guard let s = s?.pointee else { return GitPerson(name: "", email: "", time: GitTime.iso(0), epoch: 0, tz: 0) }
-        return GitPerson(name: SafeText.from(bytes: cBytes(s.name)), email: SafeText.from(bytes: cBytes(s.email)),
-                         time: GitTime.iso(s.when.time), epoch: s.when.time, tz: Int(s.when.offset))
+    /// A commit's metadata (no changes) from its raw bytes: read from the pack files where they
+    /// are, parsed by `GitRawCommit`, without a libgit2 lookup (the one-pass metadata walk).
+    func readMetadata(_ oid: git_oid) throws -> GitCommitFacts {
+        var oid = oid
+        let id = oidHex(&oid)
+        let parts = try rawParts(&oid, what: "reading commit \(id)")
+        var mergedAuthor: String?
+        if parts.parents.count > 1, !shallow.contains(id), var second = oidFrom(parts.parents[1]),
+           let p = try? rawParts(&second, what: "reading commit \(parts.parents[1])") {
+            mergedAuthor = SafeText.from(bytes: p.author.email)
+        }
+        return facts(id: id, parts, mergedAuthor: mergedAuthor)
+    }
+
+    /// A commit's parts from its raw bytes (see `readMetadata`).
+    func rawParts(_ oid: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> GitCommitParts {
+        let bytes: [UInt8]
+        if case .content(let b) = pack.content(of: oid, limit: 64 << 20, type: GitPackReader.commit) {
+            bytes = b
+        } else {
+            var o: OpaquePointer?
+            try git2(what(), git_odb_read(&o, odb, oid))
+            defer { git_odb_object_free(o) }
+            guard git_odb_object_type(o) == GIT_OBJECT_COMMIT else {
+                throw Git2Error.invalid(call: what(), message: "the object is not a commit")
+            }
+            let n = git_odb_object_size(o)
+            bytes = n > 0 ? Array(UnsafeRawBufferPointer(start: git_odb_object_data(o), count: n)) : []
+        }
+        guard let parts = GitRawCommit.parse(bytes) else {
+            throw Git2Error.invalid(call: what(), message: "failed to parse bad commit object")
+        }
+        return parts
+    }
+
+    /// What libgit2 gives for a looked-up commit (`GitRawCommit` is held to the same).
+    static func parts(of c: OpaquePointer) -> GitCommitParts {
+        var parents: [String] = []
+        for i in 0..<git_commit_parentcount(c) {
+            if let p = git_commit_parent_id(c, i) { parents.append(oidHex(p)) }
+        }
+        func person(_ s: UnsafePointer<git_signature>?) -> GitCommitParts.Person {
+            guard let s = s?.pointee else { return .init(name: [], email: [], time: 0, offset: 0) }
+            return .init(name: cBytes(s.name), email: cBytes(s.email), time: s.when.time, offset: Int(s.when.offset))
+        }
+        return GitCommitParts(
+            tree: oidHex(git_commit_tree_id(c)), parents: parents, author: person(git_commit_author(c)),
+            committer: person(git_commit_committer(c)), rawMessage: cBytes(git_commit_message_raw(c)),
+            summary: cBytes(git_commit_summary(c)), encoding: git_commit_message_encoding(c).map { cBytes($0) },
+            rawHeader: cBytes(git_commit_raw_header(c)))
+    }
+
+    /// The facts of a commit from its parts.
+    func facts(id: String, _ parts: GitCommitParts, mergedAuthor: String?) -> GitCommitFacts {
+        let rawMessage = parts.rawMessage
+        let trailers = Self.withCString(parts.message) { GitMessage.trailers($0) }
+        let summary = SafeText.from(bytes: parts.summary)
+        let messageText = redactor.scrub(SafeText.from(bytes: rawMessage))
+        let author = person(parts.author)
+        let committer = person(parts.committer)
+        let differs: Bool
+        if parts.parents.count > 1 {
+            differs = mergedAuthor.map { $0.lowercased() != author.email.lowercased() } ?? false
+        } else {
+            differs = author.email.lowercased() != committer.email.lowercased()
+        }
+        return GitCommitFacts(
+            id: id, tree: parts.tree, parents: parts.parents, author: author, committer: committer,
+            summary: redactor.scrub(summary), message: messageText, messageSHA256: Hashing.sha256Hex(rawMessage),
+            encoding: parts.encoding.map { String(decoding: $0, as: UTF8.self) },
+            signatureType: Self.withCString(parts.rawHeader[...]) { GitMessage.signatureType(rawHeader: $0) },
+            trailers: GitMessage.trailersJSON(trailers), reviewCount: GitMessage.reviewCount(trailers),
+            pullRequest: GitMessage.pullRequest(summary: summary, message: messageText),
+            mergedAuthorEmail: mergedAuthor, mergerDiffers: differs, shallow: shallow.contains(id),
+            changes: nil, changesError: nil)
+    }
+
+    private static func withCString<T>(_ bytes: ArraySlice<UInt8>, _ body: (UnsafePointer<CChar>) -> T) -> T {
+        var z = Array(bytes)
+        z.append(0)
+        return z.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
+    }
+
+    private func person(_ p: GitCommitParts.Person) -> GitPerson {
+        GitPerson(name: SafeText.from(bytes: p.name), email: SafeText.from(bytes: p.email),
+                  time: GitTime.iso(p.time), epoch: p.time, tz: p.offset)
     }
 
     /// The per-file changes against the first parent (the empty tree for a root or shallow commit), renames found.

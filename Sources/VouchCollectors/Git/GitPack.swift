@@ -172,10 +172,10 @@ final class GitPackReader {
         var base: Key?
     }
 
-    static let blob: UInt8 = 3, tree: UInt8 = 2
+    static let blob: UInt8 = 3, tree: UInt8 = 2, commit: UInt8 = 1
 
     /// The content of the object with this id, unless it is larger than `limit` or not of `type`
-    /// (`GitPackReader.blob` or `.tree`).
+    /// (`GitPackReader.blob`, `.tree` or `.commit`).
     func content(of oid: UnsafePointer<git_oid>, limit: Int, type: UInt8 = blob) -> Lookup {
         guard streamReady, let (pack, offset) = index.locate(oid) else { return .unavailable }
         let key = Key(pack: pack, offset: offset)

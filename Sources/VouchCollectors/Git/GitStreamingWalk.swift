@@ -50,7 +50,7 @@ enum GitStreamingWalk {
         while let (id, child, onMain) = stack.popLast() {
             guard seen.insert(id).inserted, let oid = oidFrom(id) else { continue }
             let facts: GitCommitFacts
-            do { facts = try box.reader.read(oid) } catch {
+            do { facts = try box.reader.readMetadata(oid) } catch {
                 missing.append(GitWalker.Missing(id: id, child: child,
                                                  message: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
                 continue
