@@ -91,19 +91,7 @@ final class GitCommitReader {
 
     /// A commit's parts from its raw bytes (see `readMetadata`).
     func rawParts(_ oid: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> GitCommitParts {
-        let bytes: [UInt8]
-        if case .content(let b) = pack.content(of: oid, limit: 64 << 20, type: GitPackReader.commit) {
-            bytes = b
-        } else {
-            var o: OpaquePointer?
-            try git2(what(), git_odb_read(&o, odb, oid))
-            defer { git_odb_object_free(o) }
-            guard git_odb_object_type(o) == GIT_OBJECT_COMMIT else {
-                throw Git2Error.invalid(call: what(), message: "the object is not a commit")
-            }
-            let n = git_odb_object_size(o)
-            bytes = n > 0 ? Array(UnsafeRawBufferPointer(start: git_odb_object_data(o), count: n)) : []
-        }
+        let bytes = try raw(oid, type: GitPackReader.commit, GIT_OBJECT_COMMIT, "commit", what: what())
         guard let parts = GitRawCommit.parse(bytes) else {
             throw Git2Error.invalid(call: what(), message: "failed to parse bad commit object")
         }
@@ -238,12 +226,19 @@ final class GitCommitReader {
 
     /// A tree's raw entries: from the pack files, or from libgit2's object database.
     private func rawTree(_ id: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> [UInt8] {
-        if case .content(let bytes) = pack.content(of: id, limit: 64 << 20, type: GitPackReader.tree) { return bytes }
+        try raw(id, type: GitPackReader.tree, GIT_OBJECT_TREE, "tree", what: what())
+    }
+
+    /// An object's raw bytes: from the pack files (up to 64 MiB), or from libgit2's object database,
+    /// which must hold it with the type asked for.
+    private func raw(_ id: UnsafePointer<git_oid>, type: UInt8, _ libgit2Type: git_object_t, _ name: String,
+                     what: @autoclosure () -> String) throws -> [UInt8] {
+        if case .content(let bytes) = pack.content(of: id, limit: 64 << 20, type: type) { return bytes }
         var o: OpaquePointer?
         try git2(what(), git_odb_read(&o, odb, id))
         defer { git_odb_object_free(o) }
-        guard git_odb_object_type(o) == GIT_OBJECT_TREE else {
-            throw Git2Error.invalid(call: what(), message: "the object is not a tree")
+        guard git_odb_object_type(o) == libgit2Type else {
+            throw Git2Error.invalid(call: what(), message: "the object is not a \(name)")
         }
         let n = git_odb_object_size(o)
         guard n > 0, let data = git_odb_object_data(o) else { return [] }
