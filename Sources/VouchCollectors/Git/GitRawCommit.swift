@@ -174,13 +174,8 @@ enum GitRawCommit {
         var overflow = false
         while p < end {
             let c = b[p]
-            let v: Int64
-            switch c {
-            case 48...57: v = Int64(c - 48)
-            case 97...122, 65...90: v = 10  // letters are digits of higher bases: they end a base 10 number
-            default: v = 10
-            }
-            if v >= 10 { break }
+            guard c >= 48 && c <= 57 else { break }
+            let v = Int64(c - 48)
             let (m, o1) = n.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(negative ? -v : v)
             if o1 || o2 { overflow = true } else { n = s }

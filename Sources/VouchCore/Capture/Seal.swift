@@ -27,19 +27,7 @@ public enum Seal {
     /// As above, taking a table's digest from `accumulated` where it describes the capture's rows
     /// (see `TableDigest`) instead of reading them back.
     static func factsDigest(_ db: Database, captureID: Int64, accumulated: FactDigests) throws -> String {
-        var out: [(table: String, digest: String)] = []
-        for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") {
-            if let d = try accumulated.usable(db, table: table, captureID: captureID) {
-                #if DEBUG
-                let read = try tableDigest(db, table: table, captureID: captureID)
-                precondition(read == d, "the digest of \(table) framed on insert differs from its rows read back")
-                #endif
-                out.append((table, d))
-            } else if let d = try tableDigest(db, table: table, captureID: captureID) {
-                out.append((table, d))
-            }
-        }
-        return factsDigest(tableDigests: out)
+        try factsDigest(tableDigests: tableDigests(db, captureID: captureID, accumulated: accumulated))
     }
 
     /// The version 2 facts digest from per-table digests (tables without rows left out).
@@ -49,11 +37,24 @@ public enum Seal {
         return h.finalizeHex()
     }
 
-    /// The digest of each fact table that holds rows of the capture, in name order.
+    /// The digest of each fact table that holds rows of the capture, in name order; from
+    /// `accumulated` where it describes the capture's rows, else read from them.
     public static func tableDigests(_ db: Database, captureID: Int64) throws -> [(table: String, digest: String)] {
+        try tableDigests(db, captureID: captureID, accumulated: nil)
+    }
+
+    static func tableDigests(_ db: Database, captureID: Int64, accumulated: FactDigests?) throws -> [(table: String, digest: String)] {
         var out: [(table: String, digest: String)] = []
         for table in try String.fetchAll(db, sql: "SELECT name FROM fact_table ORDER BY name") {
-            if let d = try tableDigest(db, table: table, captureID: captureID) { out.append((table, d)) }
+            if let d = try accumulated?.usable(db, table: table, captureID: captureID) {
+                #if DEBUG
+                let read = try tableDigest(db, table: table, captureID: captureID)
+                precondition(read == d, "the digest of \(table) framed on insert differs from its rows read back")
+                #endif
+                out.append((table, d))
+            } else if let d = try tableDigest(db, table: table, captureID: captureID) {
+                out.append((table, d))
+            }
         }
         return out
     }
