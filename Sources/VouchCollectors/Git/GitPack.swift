@@ -198,7 +198,7 @@ final class GitPackReader {
                 base = hit.bytes
                 break
             }
-            guard chain.count < 10_000, let e = entry(at) else { return .unavailable }
+            guard chain.count < 10_000, let e = entry(at, readAhead: type == Self.commit) else { return .unavailable }
             if let b = e.base {
                 guard e.size <= cap, let d = inflateAll(e, size: e.size), let sizes = Self.deltaSizes(d) else { return .unavailable }
                 if chain.isEmpty, sizes.result > limit { return .tooLarge(sizes.result) }
@@ -210,7 +210,8 @@ final class GitPackReader {
                 guard e.type == type else { return .unavailable }
                 if chain.isEmpty, e.size > limit { return .tooLarge(e.size) }
                 guard e.size <= cap, let whole = inflateAll(e, size: e.size) else { return .unavailable }
-                remember(at, type, whole)
+                // A commit read whole is seldom asked for again (nor a delta's base): not kept.
+                if !(chain.isEmpty && type == Self.commit) { remember(at, type, whole) }
                 base = whole
             }
         }
@@ -242,12 +243,22 @@ final class GitPackReader {
     /// What `input` holds: bytes of this pack from this offset.
     private var held: (pack: Int, offset: UInt64, count: Int) = (-1, 0, 0)
 
-    /// Parses the entry header at `key` (one read, which usually holds the whole entry).
-    private func entry(_ key: Key) -> Entry? {
+    /// Parses the entry header at `key` (one read, which usually holds the whole entry). With
+    /// `readAhead`, a read brings in that much, and entries already held are parsed without one:
+    /// packs keep commits together in history order, so a walk reads hundreds of them per read.
+    private func entry(_ key: Key, readAhead: Bool = false) -> Entry? {
         let fd = index.packs[key.pack].fd
-        let have = pread(fd, input, Self.firstRead, off_t(key.offset))
-        held = (key.pack, key.offset, max(have, 0))
-        guard have > 0 else { return nil }
+        var s = 0
+        if readAhead, held.pack == key.pack, key.offset >= held.offset,
+           key.offset + UInt64(Self.firstRead) <= held.offset + UInt64(held.count) {
+            s = Int(key.offset - held.offset)
+        } else {
+            let have = pread(fd, input, readAhead ? Self.chunk : Self.firstRead, off_t(key.offset))
+            held = (key.pack, key.offset, max(have, 0))
+            guard have > 0 else { return nil }
+        }
+        let input = self.input + s
+        let have = held.count - s
         var i = 0
         var b = input[0]
         let type = (b >> 4) & 7

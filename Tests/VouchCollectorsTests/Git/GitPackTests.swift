@@ -75,6 +75,23 @@ struct GitPackTests {
             }
         }
         #expect(trees >= 30)
+        // Commits are read ahead (many per read of the pack): in id order (all over the pack), then in
+        // history order (one after another in the pack) through a fresh reader.
+        let commits = all.filter { $0.type == "commit" }
+        #expect(commits.count == 30)
+        let byID = Dictionary(uniqueKeysWithValues: commits.map { ($0.id, $0.content) })
+        let history = try GitFixture.bash("git rev-list --all", in: repo).split(separator: "\n").map(String.init)
+        for (pass, ids) in [commits.map(\.id), history].enumerated() {
+            let reader = pass == 0 ? reader : GitPackReader(objectsDirectory: repo.appendingPathComponent(".git/objects").path)
+            for id in ids {
+                var oid = try #require(oidFrom(id))
+                guard case .content(let bytes) = reader.content(of: &oid, limit: 1 << 20, type: GitPackReader.commit) else {
+                    Issue.record("commit \(id) was not read from the pack")
+                    continue
+                }
+                #expect(bytes == byID[id], "\(id)")
+            }
+        }
         // Read again (now from the reader's cache) and under a limit below their size.
         for o in all where o.type == "blob" && o.content.count > 100 {
             var oid = try #require(oidFrom(o.id))
