@@ -30,8 +30,20 @@ enum GitMessage {
         trailers.reduce(0) { $0 + (reviewKeys.contains($1.key.lowercased()) ? $1.value.count : 0) }
     }
 
+    /// The canonical JSON of the trailers (as `JSONValue.canonicalText` writes it), written directly.
     static func trailersJSON(_ trailers: [String: [String]]) -> String {
-        JSONValue.object(trailers.mapValues { .array($0.map { .string($0) }) }).canonicalText
+        var out = "{"
+        for (i, key) in trailers.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            JSONValue.writeString(key, into: &out)
+            out += ":["
+            for (j, value) in trailers[key]!.enumerated() {
+                if j > 0 { out += "," }
+                JSONValue.writeString(value, into: &out)
+            }
+            out += "]"
+        }
+        return out + "}"
     }
 
     /// The pull (merge) request a commit records, and how it says so:

@@ -54,7 +54,9 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string: quotes, backslashes, control characters and the line and
+    /// paragraph separators escaped, and `<`, `>`, `&` as `\u` escapes (safe inside HTML and XML).
+    public static func writeString(_ s: String, into out: inout String) {
         out += "\""
         // Fast path: most strings need no escaping at all, so append them whole.
         var needsEscape = false
@@ -67,25 +69,37 @@ public enum JSONValue: Sendable, Hashable {
             out += "\""
             return
         }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"  // safe to embed in HTML/XML
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+        // Byte by byte: a Swift string is valid UTF-8, so every byte not escaped is copied as it is
+        // (U+2028 and U+2029 are the only escaped characters beyond ASCII: E2 80 A8 and E2 80 A9).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 16)
+        func hex4(_ v: UInt32) {
+            bytes.append(0x5C)
+            bytes.append(0x75)
+            for shift: UInt32 in [12, 8, 4, 0] {
+                let d = UInt8((v >> shift) & 15)
+                bytes.append(d < 10 ? 0x30 + d : 0x57 + d)
             }
         }
+        let utf8 = Array(s.utf8)
+        var i = 0
+        while i < utf8.count {
+            let b = utf8[i]
+            switch b {
+            case 0x22: bytes += [0x5C, 0x22]
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, 0x6E]
+            case 0x0D: bytes += [0x5C, 0x72]
+            case 0x09: bytes += [0x5C, 0x74]
+            case 0x3C, 0x3E, 0x26, 0x7F, 0..<0x20: hex4(UInt32(b))
+            case 0xE2 where i + 2 < utf8.count && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9):
+                hex4(utf8[i + 2] == 0xA8 ? 0x2028 : 0x2029)
+                i += 2
+            default: bytes.append(b)
+            }
+            i += 1
+        }
+        out += String(decoding: bytes, as: UTF8.self)
         out += "\""
     }
 

@@ -39,6 +39,46 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
     }
 
+    /// The escaper works on UTF-8 bytes; it must write what escaping scalar by scalar writes.
+    @Test func stringEscapingMatchesAScalarByScalarReference() throws {
+        func reference(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "<": out += "\\u003c"
+                case ">": out += "\\u003e"
+                case "&": out += "\\u0026"
+                default:
+                    if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+                        let hex = String(u.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else {
+                        out.unicodeScalars.append(u)
+                    }
+                }
+            }
+            return out + "\""
+        }
+        let pieces: [String] = ["a", "<", ">", "&", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{7F}", "\u{2028}",
+                                "\u{2029}", "\u{2027}", "\u{20AC}", "é", "😀", "\u{E000}", " ", "x@example.com"]
+        var generator = SystemRandomNumberGenerator()
+        var samples = pieces + ["alice <alice@example.com>", ""]
+        for _ in 0..<2000 {
+            samples.append((0..<Int.random(in: 1...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for s in samples {
+            var out = ""
+            JSONValue.writeString(s, into: &out)
+            #expect(out == reference(s), "\(Array(s.unicodeScalars))")
+            #expect(try JSONValue.parse(out) == .string(s))
+        }
+    }
+
     @Test func roundTripThroughCanonicalText() throws {
         let v: JSONValue = ["k": ["nested": [1, 2, ["z": "\u{1}ctl"]]], "s": "é"]
         #expect(try JSONValue.parse(v.canonicalText) == v)
