@@ -62,6 +62,9 @@ public final class CaptureRunner {
     public func run(_ requests: [SourceRequest]) throws -> CaptureOutcome {
         try store.pool.writeWithoutTransaction { db in
             var outcome: CaptureOutcome?
+            // Sources may enlarge the page cache for the capture (`CaptureSink.withPageCache`).
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
             try db.inTransaction(.immediate) {
                 outcome = try self.runLocked(db, requests)
                 return .commit

@@ -42,13 +42,21 @@ public final class CaptureSink {
         return try BulkInsert(db, sql: sql, digest: digest)
     }
 
-    /// Runs `body` with SQLite's page cache at `kibibytes`, then puts the previous size back. For
-    /// sources that write hundreds of thousands of rows into indexed tables: with the default 2 MiB
-    /// cache the same index pages are read back and spilled to the WAL over and over.
+    /// Runs `body` with SQLite's page cache at `kibibytes` at least. For sources that write hundreds
+    /// of thousands of rows into indexed tables: with the default 2 MiB cache the same index pages
+    /// are read back and spilled to the WAL over and over.
+    ///
+    /// Inside a transaction (a capture) the cache stays that large until the transaction ends (the
+    /// capture runner puts the size back after it): shrinking it with the rows not yet committed
+    /// spilled them all to the WAL, and the commit then wrote them again and re-read every frame
+    /// after the first rewritten one to checksum it (50,000 git commits: 2,000 more writes, 1,000 reads).
     public func withPageCache<T>(kibibytes: Int, _ body: () throws -> T) throws -> T {
         let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        // Negative sizes are in KiB, positive ones in pages.
+        let previousKiB = previous < 0 ? -previous : previous * (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096) / 1024
+        guard previousKiB < kibibytes else { return try body() }
         try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)")
-        defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
+        defer { if !db.isInsideTransaction { try? db.execute(sql: "PRAGMA cache_size = \(previous)") } }
         return try body()
     }
 

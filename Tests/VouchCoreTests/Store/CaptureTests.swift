@@ -20,6 +20,14 @@ final class Counter: @unchecked Sendable {
     func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
 }
 
+/// Values a collector's closure records.
+final class SizeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+    func append(_ v: Int) { lock.lock(); list.append(v); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return list }
+}
+
 struct Boom: Error, LocalizedError { var errorDescription: String? { "the source exploded (token s3cr3t-t0ken-value)" } }
 
 @Suite struct CaptureTests {
@@ -53,6 +61,34 @@ struct Boom: Error, LocalizedError { var errorDescription: String? { "the source
         #expect(report.captures == 2 && report.items == 6)
         let evidence = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM evidence WHERE capture_id = 2") }
         #expect(evidence == 3)
+    }
+
+    /// A source's larger page cache lasts until the capture commits (shrinking it earlier spilled
+    /// the uncommitted rows to the WAL), and the size before the capture comes back after it.
+    @Test func anEnlargedPageCacheLastsUntilTheCaptureCommits() throws {
+        let (store, _) = try store()
+        let sizes = SizeLog()
+        let big = ScriptedCollector(source: "big") { _, sink in
+            try sink.withPageCache(kibibytes: 8 << 10) {
+                sizes.append(try Int.fetchOne(sink.db, sql: "PRAGMA cache_size")!)
+                try sink.add(EvidenceItem(kind: "demo.thing", subject: "s", origin: "test", data: [:]))
+            }
+            sizes.append(try Int.fetchOne(sink.db, sql: "PRAGMA cache_size")!)
+            // A smaller request never shrinks it.
+            try sink.withPageCache(kibibytes: 1 << 10) { sizes.append(try Int.fetchOne(sink.db, sql: "PRAGMA cache_size")!) }
+        }
+        let before = try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size")! }
+        #expect(before > -(8 << 10))
+        _ = try CaptureRunner(store: store, collectors: [big]).run([SourceRequest(source: "big", target: "x")])
+        let enlarged = -(8 << 10)
+        #expect(sizes.values == [enlarged, enlarged, enlarged])
+        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size")! } == before)
+        // Outside a transaction the size is put back at once.
+        try store.pool.writeWithoutTransaction { db in
+            let sink = CaptureSink(db: db, captureID: 1, source: "big", target: "x", redactor: Redactor())
+            try sink.withPageCache(kibibytes: 8 << 10) {}
+            #expect(try Int.fetchOne(db, sql: "PRAGMA cache_size")! == before)
+        }
     }
 
     @Test func identicalCaptureSharesItemsSetsAndBlobs() throws {
