@@ -44,13 +44,9 @@ public final class TableDigest {
         used()
     }
 
-    /// Text as SQLite keeps it when bound as a C string: up to the first NUL.
-    func add(_ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
-            let end = utf8.firstIndex(of: 0) ?? utf8.count
-            row.bytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[..<end]), tag: 0x53)
-        }
+    /// Text as bound: its UTF-8 bytes up to the first NUL (as SQLite keeps a C string).
+    func add(text: UnsafeRawBufferPointer) {
+        row.bytes(text, tag: 0x53)
         used()
     }
 

@@ -166,10 +166,10 @@ public enum Seal {
         init() { buffer.reserveCapacity(1 << 17) }
         var count: Int { buffer.count }
 
+        /// The tag, then the count as 8 bytes, most significant first.
         mutating func header(tag: UInt8, count: Int) {
             buffer.append(tag)
-            let n = UInt64(count)
-            for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: n >> UInt64(shift))) }
+            withUnsafeBytes(of: UInt64(count).bigEndian) { buffer.appendBytes($0) }
         }
 
         /// A number as `String(value)` spells it.
@@ -187,13 +187,13 @@ public enum Seal {
                 return raw.count - i
             }
             header(tag: tag, count: written)
-            withUnsafeBytes(of: &digits) { raw in buffer.append(contentsOf: raw[(raw.count - written)...]) }
+            withUnsafeBytes(of: &digits) { raw in buffer.appendBytes(UnsafeRawBufferPointer(rebasing: raw[(raw.count - written)...])) }
         }
 
         mutating func bytes(_ raw: UnsafeRawBufferPointer?, tag: UInt8) {
             guard let raw, raw.count > 0 else { header(tag: tag, count: 0); return }
             header(tag: tag, count: raw.count)
-            buffer.append(contentsOf: raw)
+            buffer.appendBytes(raw)
         }
 
         /// Text as `String(cString:)` reads it: ASCII without NUL as is, anything else through Swift.
@@ -210,7 +210,7 @@ public enum Seal {
 
         /// Appends the first `prefix` bytes of another buffer.
         mutating func append(_ other: FieldFrames, prefix: Int) {
-            other.buffer.withUnsafeBytes { buffer.append(contentsOf: $0[..<prefix]) }
+            other.buffer.withUnsafeBytes { buffer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[..<prefix])) }
         }
 
         mutating func removeAll() { buffer.removeAll(keepingCapacity: true) }

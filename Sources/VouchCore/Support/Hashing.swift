@@ -35,14 +35,14 @@ public struct FieldHasher {
     public mutating func add(bytes: [UInt8], tag: UInt8 = 0x62) {
         var header: [UInt8] = [tag]
         var n = UInt64(bytes.count).bigEndian
-        withUnsafeBytes(of: &n) { header.append(contentsOf: $0) }
+        withUnsafeBytes(of: &n) { header.appendBytes($0) }
         h.update(data: header)
         h.update(data: bytes)
     }
     public mutating func add(raw: UnsafeRawBufferPointer, tag: UInt8 = 0x62) {
         var header: [UInt8] = [tag]
         var n = UInt64(raw.count).bigEndian
-        withUnsafeBytes(of: &n) { header.append(contentsOf: $0) }
+        withUnsafeBytes(of: &n) { header.appendBytes($0) }
         h.update(data: header)
         h.update(bufferPointer: raw)
     }
@@ -50,4 +50,11 @@ public struct FieldHasher {
     /// for callers that frame many small fields into one buffer.
     public mutating func addFramed(_ raw: UnsafeRawBufferPointer) { h.update(bufferPointer: raw) }
     public func finalizeHex() -> String { Hashing.hex(h.finalize()) }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends raw bytes with one copy (`append(contentsOf:)` goes byte by byte over a raw buffer).
+    @inlinable mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        raw.withMemoryRebound(to: UInt8.self) { append(contentsOf: $0) }
+    }
 }
