@@ -73,20 +73,35 @@ final class GitPackIndex: @unchecked Sendable {
         return Pack(index: p, indexLength: length, count: count, fd: pfd)
     }
 
-    /// The pack offset of an object, by binary search within its fan-out bucket.
+    /// The pack offset of an object, searched within its fan-out bucket: ids are uniformly spread,
+    /// so the next probe is placed where the id would be by its first 8 bytes (a few probes instead
+    /// of a dozen, each a likely cache miss in a large index), every other probe halving the range
+    /// so that ids spread otherwise still take no more than twice the steps of a binary search.
     private static func find(_ oid: UnsafePointer<git_oid>, in p: Pack) -> UInt64? {
         let first = withUnsafeBytes(of: oid.pointee.id) { Int($0[0]) }
         var lo = first == 0 ? 0 : Int(be32(p.index, 8 + (first - 1) * 4))
         var hi = Int(be32(p.index, 8 + first * 4))
         guard lo <= hi, hi <= p.count else { return nil }
         let ids = p.index + 8 + 1024
+        func prefix(_ raw: UnsafeRawPointer) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)) }
         var found: Int?
         withUnsafeBytes(of: oid.pointee.id) { key in
+            let k = prefix(key.baseAddress!)
+            // Every id in [lo, hi) has a prefix within [low, high], and so has the key.
+            var low = UInt64(first) << 56, high = low | ((1 << 56) - 1)
+            var interpolate = true
             while lo < hi {
-                let mid = (lo + hi) / 2
-                let c = memcmp(ids + mid * 20, key.baseAddress!, 20)
+                var mid = (lo + hi) / 2
+                if interpolate, hi - lo > 8, high > low {
+                    let share = Double(k - low) / Double(high - low)
+                    mid = min(hi - 1, lo + Int(share * Double(hi - lo)))
+                }
+                interpolate.toggle()
+                let probe = ids + mid * 20
+                let v = prefix(probe)
+                let c: Int32 = v != k ? (v < k ? -1 : 1) : memcmp(probe, key.baseAddress!, 20)
                 if c == 0 { found = mid; return }
-                if c < 0 { lo = mid + 1 } else { hi = mid }
+                if c < 0 { lo = mid + 1; low = v } else { hi = mid; high = v }
             }
         }
         guard let i = found else { return nil }
