@@ -78,6 +78,13 @@ final class GitCommitReader {
     /// A commit's metadata (no changes) from its raw bytes: read from the pack files where they
     /// are, parsed by `GitRawCommit`, without a libgit2 lookup (the one-pass metadata walk).
     func readMetadata(_ oid: git_oid) throws -> GitCommitFacts {
+        let (id, parts, mergedAuthor) = try readMetadataParts(oid)
+        return facts(id: id, parts, mergedAuthor: mergedAuthor)
+    }
+
+    /// What `readMetadata` reads, before it becomes facts: the commit's id and parts, and for a merge
+    /// its second parent's author.
+    func readMetadataParts(_ oid: git_oid) throws -> (id: String, parts: GitCommitParts, mergedAuthor: String?) {
         var oid = oid
         let id = oidHex(&oid)
         let parts = try rawParts(&oid, what: "reading commit \(id)")
@@ -86,7 +93,7 @@ final class GitCommitReader {
            let p = try? rawParts(&second, what: "reading commit \(parts.parents[1])") {
             mergedAuthor = SafeText.from(bytes: p.author.email)
         }
-        return facts(id: id, parts, mergedAuthor: mergedAuthor)
+        return (id, parts, mergedAuthor)
     }
 
     /// A commit's parts from its raw bytes (see `readMetadata`).

@@ -32,18 +32,22 @@ enum GitMessage {
 
     /// The canonical JSON of the trailers (as `JSONValue.canonicalText` writes it), written directly.
     static func trailersJSON(_ trailers: [String: [String]]) -> String {
-        var out = "{"
+        guard !trailers.isEmpty else { return "{}" }
+        var out: [UInt8] = [0x7B]
+        out.reserveCapacity(128)
         for (i, key) in trailers.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { out.append(0x2C) }
             JSONValue.writeString(key, into: &out)
-            out += ":["
+            out.append(0x3A)
+            out.append(0x5B)
             for (j, value) in trailers[key]!.enumerated() {
-                if j > 0 { out += "," }
+                if j > 0 { out.append(0x2C) }
                 JSONValue.writeString(value, into: &out)
             }
-            out += "]"
+            out.append(0x5D)
         }
-        return out + "}"
+        out.append(0x7D)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The pull (merge) request a commit records, and how it says so:

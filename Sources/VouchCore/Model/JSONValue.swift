@@ -57,22 +57,29 @@ public enum JSONValue: Sendable, Hashable {
     /// Appends `s` as a JSON string: quotes, backslashes, control characters and the line and
     /// paragraph separators escaped, and `<`, `>`, `&` as `\u` escapes (safe inside HTML and XML).
     public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
         // Fast path: most strings need no escaping at all, so append them whole.
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 || b == 0x7F || b == 0xE2 {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
+        if !needsEscape(s) {
+            out += "\""
             out += s
             out += "\""
             return
         }
-        // Byte by byte: a Swift string is valid UTF-8, so every byte not escaped is copied as it is
-        // (U+2028 and U+2029 are the only escaped characters beyond ASCII: E2 80 A8 and E2 80 A9).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count + 16)
+        writeString(s, into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `writeString` onto UTF-8 bytes.
+    public static func writeString(_ s: String, into bytes: inout [UInt8]) {
+        bytes.append(0x22)
+        if !needsEscape(s) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(0x22)
+            return
+        }
+        // Byte by byte: a Swift string is valid UTF-8, so every byte not escaped is copied as it is
+        // (U+2028 and U+2029 are the only escaped characters beyond ASCII: E2 80 A8 and E2 80 A9).
         func hex4(_ v: UInt32) {
             bytes.append(0x5C)
             bytes.append(0x75)
@@ -99,8 +106,14 @@ public enum JSONValue: Sendable, Hashable {
             }
             i += 1
         }
-        out += String(decoding: bytes, as: UTF8.self)
-        out += "\""
+        bytes.append(0x22)
+    }
+
+    private static func needsEscape(_ s: String) -> Bool {
+        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 || b == 0x7F || b == 0xE2 {
+            return true
+        }
+        return false
     }
 
     /// Parses JSON text strictly; numbers without fraction or exponent become `.int`.

@@ -84,4 +84,20 @@ import VouchTestSupport
         // Both kinds are exercised.
         #expect(parsed > 150 && refused > 50)
     }
+
+    /// Trailers are written as JSON directly; it must be what the canonical encoder writes.
+    @Test func trailersJSONIsTheCanonicalEncoding() {
+        let keys = ["Signed-off-by", "Reviewed-by", "Change-Id", "Co-authored-by", "x\"y", "Ünïcode", "a<b>&c"]
+        let values = ["alice <alice@example.com>", "I1234", "", "tab\there", "line\u{2028}sep", "quote \" and \\", "😀"]
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<200 {
+            var trailers: [String: [String]] = [:]
+            for _ in 0..<(n % 5) {
+                let key = keys.randomElement(using: &generator)!
+                trailers[key, default: []] += (0..<Int.random(in: 1...3, using: &generator)).map { _ in values.randomElement(using: &generator)! }
+            }
+            let expected = JSONValue.object(trailers.mapValues { .array($0.map { .string($0) }) }).canonicalText
+            #expect(GitMessage.trailersJSON(trailers) == expected)
+        }
+    }
 }
