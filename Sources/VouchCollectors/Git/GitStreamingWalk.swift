@@ -56,8 +56,11 @@ enum GitStreamingWalk {
             made.cancel(); read.cancel()
             read.waitClosed(); made.waitClosed()
         }
-        while let chunk = made.take() {
-            for c in chunk { try consume(c) }
+        while var chunk = made.take() {
+            // Moved out one by one (last first, hence the reversal), not copied: no retain and
+            // release of every field of every commit on the writer's thread.
+            chunk.reverse()
+            while let c = chunk.popLast() { try consume(c) }
         }
         return box.missing
     }
