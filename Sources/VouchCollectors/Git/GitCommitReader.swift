@@ -75,15 +75,9 @@ final class GitCommitReader {
         return facts
     }
 
-    /// A commit's metadata (no changes) from its raw bytes: read from the pack files where they
-    /// are, parsed by `GitRawCommit`, without a libgit2 lookup (the one-pass metadata walk).
-    func readMetadata(_ oid: git_oid) throws -> GitCommitFacts {
-        let (id, parts, mergedAuthor) = try readMetadataParts(oid)
-        return facts(id: id, parts, mergedAuthor: mergedAuthor)
-    }
-
-    /// What `readMetadata` reads, before it becomes facts: the commit's id and parts, and for a merge
-    /// its second parent's author.
+    /// What a commit's metadata (no changes) is made of, from its raw bytes: read from the pack files
+    /// where they are, parsed by `GitRawCommit`, without a libgit2 lookup (the one-pass metadata walk;
+    /// `facts` makes the facts). The commit's id and parts, and for a merge its second parent's author.
     func readMetadataParts(_ oid: git_oid) throws -> (id: String, parts: GitCommitParts, mergedAuthor: String?) {
         var oid = oid
         let id = oidHex(&oid)
@@ -96,7 +90,7 @@ final class GitCommitReader {
         return (id, parts, mergedAuthor)
     }
 
-    /// A commit's parts from its raw bytes (see `readMetadata`).
+    /// A commit's parts from its raw bytes (see `readMetadataParts`).
     func rawParts(_ oid: UnsafePointer<git_oid>, what: @autoclosure () -> String) throws -> GitCommitParts {
         let bytes = try raw(oid, type: GitPackReader.commit, GIT_OBJECT_COMMIT, "commit", what: what())
         guard let parts = GitRawCommit.parse(bytes) else {

@@ -56,7 +56,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Appends `s` as a JSON string: quotes, backslashes, control characters and the line and
     /// paragraph separators escaped, and `<`, `>`, `&` as `\u` escapes (safe inside HTML and XML).
-    public static func writeString(_ s: String, into out: inout String) {
+    static func writeString(_ s: String, into out: inout String) {
         // Fast path: most strings need no escaping at all, so append them whole.
         if !needsEscape(s) {
             out += "\""
