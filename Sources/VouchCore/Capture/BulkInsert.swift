@@ -25,44 +25,57 @@ public final class BulkInsert {
 
     /// The text values of the row being bound, one after another: bound in place once the row is
     /// complete, so SQLite need not allocate and copy each (with twenty text columns, as a git commit
-    /// row has, those allocations were a sixth of the writer's time).
-    private let texts = RowTexts()
+    /// row has, those allocations were a sixth of the writer's time). The buffers are lent to each
+    /// row's `Values` and come back after it, keeping their capacity.
+    private var textBytes: [UInt8] = []
+    private var textSlots: [TextSlot] = []
 
     /// Binds one row's values, in parameter order, then inserts it.
     public func run(_ bind: (inout Values) -> Void) throws {
         let stmt = statement.sqliteStatement
         // A failed step was already thrown; reset only makes the statement bindable again.
         _ = sqlite3_reset(stmt)
-        texts.removeAll()
-        var values = Values(stmt: stmt, digest: digest, texts: texts)
-        digest?.beginRow()
+        var values = Values(stmt: stmt, digestRow: digest?.beginRow(), bytes: textBytes, slots: textSlots)
+        textBytes = []; textSlots = []
+        values.bytes.removeAll(keepingCapacity: true)
+        values.slots.removeAll(keepingCapacity: true)
+        defer { textBytes = values.bytes; textSlots = values.slots }
         bind(&values)
         precondition(values.index == parameterCount + 1, "BulkInsert: \(values.index - 1) values for \(parameterCount) parameters")
         // The bytes stay where they are until the next row (SQLite reads them while stepping).
-        try texts.bytes.withUnsafeBufferPointer { base in
-            for t in texts.slots {
+        try values.bytes.withUnsafeBufferPointer { base in
+            for t in values.slots {
                 let p = t.count == 0 ? emptyText : UnsafeRawPointer(base.baseAddress! + t.offset).assumingMemoryBound(to: CChar.self)
                 values.check(sqlite3_bind_text(stmt, t.index, p, Int32(t.count), nil), t.index)
             }
             do { try statement.execute() } catch { digest?.invalidate(); throw error }
         }
-        digest?.endRow()
+        if let row = values.digestRow.take() { digest?.endRow(row) }
     }
 
-    /// The values of one row.
+    /// Where one text value lies in the row's bytes.
+    fileprivate struct TextSlot {
+        var index: Int32
+        var offset: Int
+        var count: Int
+    }
+
+    /// The values of one row. Everything it changes while binding is its own (no class state: see
+    /// `TableDigest.Row`).
     public struct Values {
         fileprivate let stmt: OpaquePointer
         fileprivate var index: Int32 = 1
-        fileprivate let digest: TableDigest?
-        fileprivate let texts: RowTexts
+        fileprivate var digestRow: TableDigest.Row?
+        fileprivate var bytes: [UInt8]
+        fileprivate var slots: [TextSlot]
 
-        fileprivate init(stmt: OpaquePointer, digest: TableDigest?, texts: RowTexts) {
-            self.stmt = stmt; self.digest = digest; self.texts = texts
+        fileprivate init(stmt: OpaquePointer, digestRow: TableDigest.Row?, bytes: [UInt8], slots: [TextSlot]) {
+            self.stmt = stmt; self.digestRow = digestRow; self.bytes = bytes; self.slots = slots
         }
 
         public mutating func add(_ value: Int64) {
             check(sqlite3_bind_int64(stmt, index, value)); index += 1
-            digest?.add(value)
+            digestRow?.add(value)
         }
         public mutating func add(_ value: Int) { add(Int64(value)) }
         public mutating func add(_ value: Int?) { if let value { add(Int64(value)) } else { addNull() } }
@@ -82,34 +95,18 @@ public final class BulkInsert {
             if count > 0, let nul = memchr(utf8.baseAddress!, 0, count) { count = UnsafeRawPointer(nul) - utf8.baseAddress! }
             let text = UnsafeRawBufferPointer(rebasing: utf8[..<count])
             precondition(count <= Int(Int32.max), "BulkInsert: a text of \(count) bytes")
-            texts.slots.append((index, texts.bytes.count, count))
-            texts.bytes.appendBytes(text)
+            slots.append(TextSlot(index: index, offset: bytes.count, count: count))
+            bytes.appendBytes(text)
             index += 1
-            digest?.add(text: text)
+            digestRow?.add(text: text)
         }
         public mutating func add(_ value: String?) { if let value { add(value) } else { addNull() } }
-        public mutating func addNull() { check(sqlite3_bind_null(stmt, index)); index += 1; digest?.addNull() }
+        public mutating func addNull() { check(sqlite3_bind_null(stmt, index)); index += 1; digestRow?.addNull() }
 
         fileprivate func check(_ code: Int32, _ parameter: Int32? = nil) {
             // As in GRDB: binding does not touch the file system, so a failure is a bug.
             precondition(code == SQLITE_OK, "BulkInsert: binding parameter \(parameter ?? index) failed (\(code))")
         }
-    }
-}
-
-/// The text values of one row (see `BulkInsert.texts`).
-private final class RowTexts {
-    var bytes: [UInt8] = []
-    var slots: [(index: Int32, offset: Int, count: Int)] = []
-
-    init() {
-        bytes.reserveCapacity(4096)
-        slots.reserveCapacity(32)
-    }
-
-    func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        slots.removeAll(keepingCapacity: true)
     }
 }
 

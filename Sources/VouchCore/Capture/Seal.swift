@@ -163,7 +163,7 @@ public enum Seal {
     /// A buffer of `FieldHasher` fields (tag, big-endian 64-bit length, content).
     struct FieldFrames {
         private var buffer: [UInt8] = []
-        init() { buffer.reserveCapacity(1 << 17) }
+        init(capacity: Int = 1 << 17) { buffer.reserveCapacity(capacity) }
         var count: Int { buffer.count }
 
         /// The tag, then the count as 8 bytes, most significant first.
