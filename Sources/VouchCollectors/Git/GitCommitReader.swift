@@ -126,9 +126,9 @@ final class GitCommitReader {
         let committer = person(parts.committer)
         let differs: Bool
         if parts.parents.count > 1 {
-            differs = mergedAuthor.map { $0.lowercased() != author.email.lowercased() } ?? false
+            differs = mergedAuthor.map { !Self.sameEmail($0, author.email) } ?? false
         } else {
-            differs = author.email.lowercased() != committer.email.lowercased()
+            differs = !Self.sameEmail(author.email, committer.email)
         }
         return GitCommitFacts(
             id: id, tree: parts.tree, parents: parts.parents, author: author, committer: committer,
@@ -140,6 +140,27 @@ final class GitCommitReader {
             mergedAuthorEmail: mergedAuthor, mergerDiffers: differs, shallow: shallow.contains(id),
             changes: nil, changesError: nil)
     }
+
+    /// Emails compared as `lowercased()` compares them, without making the lowercased copies when
+    /// both are ASCII (two allocations per commit otherwise).
+    static func sameEmail(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else {
+                    return x.allSatisfy { $0 < 0x80 } && y.allSatisfy { $0 < 0x80 } ? false : nil
+                }
+                for i in 0..<x.count {
+                    let c = x[i], d = y[i]
+                    if c >= 0x80 || d >= 0x80 { return nil }
+                    if c != d && Self.asciiLower(c) != Self.asciiLower(d) { return false }
+                }
+                return true
+            }
+        } ?? (a.lowercased() == b.lowercased())
+    }
+
+    private static func asciiLower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 
     private static func withCString<T>(_ bytes: ArraySlice<UInt8>, _ body: (UnsafePointer<CChar>) -> T) -> T {
         var z = Array(bytes)

@@ -41,9 +41,13 @@ enum GitStreamingWalk {
         }
         // Only this thread calls `facts`, which reads nothing the walk changes.
         let maker = Thread { [box, read, made] in
-            while let chunk = read.take() {
-                let facts = chunk.map { c in
-                    GitWalkedCommit(facts: box.reader.facts(id: c.id, c.parts, mergedAuthor: c.mergedAuthor), onMain: c.onMain)
+            while var chunk = read.take() {
+                // Parts are moved out last first, so the facts come out reversed: the writer pops them
+                // back into walk order. Moving, not iterating, spares a retain and a release of every field.
+                var facts: [GitWalkedCommit] = []
+                facts.reserveCapacity(chunk.count)
+                while let c = chunk.popLast() {
+                    facts.append(GitWalkedCommit(facts: box.reader.facts(id: c.id, c.parts, mergedAuthor: c.mergedAuthor), onMain: c.onMain))
                 }
                 guard made.put(facts) else { read.cancel(); break }
             }
@@ -57,9 +61,8 @@ enum GitStreamingWalk {
             read.waitClosed(); made.waitClosed()
         }
         while var chunk = made.take() {
-            // Moved out one by one (last first, hence the reversal), not copied: no retain and
-            // release of every field of every commit on the writer's thread.
-            chunk.reverse()
+            // Chunks of facts come reversed (see the maker): popping restores walk order, and moves
+            // each commit out instead of copying it.
             while let c = chunk.popLast() { try consume(c) }
         }
         return box.missing

@@ -100,4 +100,27 @@ import VouchTestSupport
             #expect(GitMessage.trailersJSON(trailers) == expected)
         }
     }
+
+    /// Emails are compared without lowercased copies when they are ASCII; the answer must be what
+    /// `lowercased()` gives, including characters outside ASCII that lowercase into it (the Kelvin
+    /// sign into `k`).
+    @Test func emailsCompareAsLowercasedCopiesWould() {
+        let pieces = ["a", "A", "k", "K", "\u{212A}", "@", "x.org", "X.ORG", "é", "É", "İ", "i", "\u{0307}", "ß", "SS", "."]
+        var generator = SystemRandomNumberGenerator()
+        var equal = 0
+        for _ in 0..<4000 {
+            let a = (0..<Int.random(in: 0...4, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            // Half the pairs from the same pieces with the case flipped, so many are equal.
+            let b = Bool.random(using: &generator)
+                ? a.map { $0.isUppercase ? $0.lowercased() : $0.uppercased() }.joined()
+                : (0..<Int.random(in: 0...4, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let expected = a.lowercased() == b.lowercased()
+            #expect(GitCommitReader.sameEmail(a, b) == expected, "\(a) vs \(b)")
+            if expected { equal += 1 }
+        }
+        #expect(GitCommitReader.sameEmail("alice@Example.COM", "ALICE@example.com"))
+        #expect(!GitCommitReader.sameEmail("alice@example.com", "alicf@example.com"))
+        #expect(GitCommitReader.sameEmail("\u{212A}ate@x.org", "kate@x.org"))
+        #expect(equal > 500)
+    }
 }
