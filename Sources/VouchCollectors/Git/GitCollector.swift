@@ -44,7 +44,7 @@ public struct GitCollector: Collector {
             "refs": .array(refs.map { .string("\($0.name) \($0.target ?? $0.symbolic ?? "")") }),
         ]))
         // A large history writes hundreds of thousands of rows into indexed tables.
-        try sink.withPageCache(kibibytes: 32 << 10) {
+        try sink.withPageCache(kibibytes: 64 << 10) {
             store.evidenceID = try sink.add(item)
             for r in refs { try store.insertRef(r) }
             for p in opts.paths { try store.insertPath(p) }
