@@ -79,9 +79,17 @@ public final class EvidenceStore: Sendable {
         creation.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF")
         }
+        // The script's rows go in table by table (the migrations check foreign keys as they finish).
+        creation.foreignKeysEnabled = false
         let q = try DatabaseQueue(path: temporary, configuration: creation)
         try q.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA page_size = 32768") }
-        try Schema.migrator.migrate(q)
+        // What the migrations would build, in one batch (see `SchemaSnapshot`).
+        let migrator = Schema.migrator
+        if Schema.snapshot.isCurrent(for: migrator) {
+            try q.write { db in try db.execute(sql: Schema.snapshot.sql) }
+        } else {
+            try migrator.migrate(q)
+        }
         try q.close()
         let fd = open(temporary, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, fsync(fd) == 0 else {
