@@ -40,16 +40,18 @@ extension Vouch {
                 guard !requests.isEmpty else {
                     throw ValidationError("nothing to collect: give --source KIND=TARGET or list sources in the profile")
                 }
-                let store = try global.openStore()
-                let runner = CaptureRunner(store: store, collectors: CollectorRegistry.all, baseDirectory: profile.directory,
-                                           logger: logger, profileSHA256: profile.sha256)
-                runner.progress = { Progress.line($0) }
                 let signingKey = try (signKey ?? profile["signing"]?["key"]?.stringValue.map { profile.directory.appendingPathComponent($0).path })
                     .map { try SigningKeys.loadPrivate(path: $0) }
-                let outcome = try runner.run(requests)
-                if let signingKey { try CaptureSigning.signUnsigned(store, key: signingKey) }
+                // A missing store is built with this capture in it (see `EvidenceStore.withStore`).
+                let outcome = try EvidenceStore.withStore(path: global.store) { store in
+                    let runner = CaptureRunner(store: store, collectors: CollectorRegistry.all, baseDirectory: profile.directory,
+                                               logger: logger, profileSHA256: profile.sha256)
+                    runner.progress = { Progress.line($0) }
+                    return try runner.run(requests)
+                }
+                if let signingKey { try CaptureSigning.signUnsigned(global.openStore(), key: signingKey) }
                 Progress.clear()
-                print("capture \(outcome.captureID) sealed \(outcome.seal.prefix(16))… in \(store.path): \(outcome.itemCount) items, \(outcome.errorCount) errors")
+                print("capture \(outcome.captureID) sealed \(outcome.seal.prefix(16))… in \(global.store): \(outcome.itemCount) items, \(outcome.errorCount) errors")
                 for s in outcome.sources {
                     let why = s.message.map { ": \($0)" } ?? ""
                     print("  \(s.source)=\(s.target): \(s.status), \(s.itemCount) items, \(s.errorCount) errors\(why)")
