@@ -67,7 +67,9 @@ public final class EvidenceStore: Sendable {
     /// syncs. A first capture written through the WAL was written twice (the WAL, then the
     /// checkpoint on close), with two syncs and the WAL's removal: about 55 ms of a 0.6 s capture
     /// of 50,000 git commits. When `body` throws, no store is left behind. Other processes opening
-    /// the same path meanwhile wait for the finished store (the folder lock).
+    /// the same path meanwhile wait for the finished store: the folder lock is held until then, so
+    /// opening any store in that folder for writing waits too (the lock has no file of its own to
+    /// leave behind).
     public static func withStore<T>(path: String, busyTimeout: TimeInterval = 600, _ body: (EvidenceStore) throws -> T) throws -> T {
         let folderLock = lockFolder(of: path)
         var locked = folderLock >= 0
