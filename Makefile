@@ -1,7 +1,7 @@
 # Vouch — the README's commands. Every target installs what it needs first.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := time util-linux zlib1g-dev libsqlite3-dev sqlite3 libgit2-dev libxml2-dev libbpf-dev bpftool chromium prometheus hyperfine \
+APT_PACKAGES := time util-linux zlib1g-dev libdeflate-dev libsqlite3-dev sqlite3 libgit2-dev libxml2-dev libbpf-dev bpftool chromium prometheus hyperfine \
                 git gnupg openssh-client nix-bin pkg-config fonts-dejavu-core ca-certificates libcurl4-openssl-dev
 VOUCH := .build/debug/vouch
 

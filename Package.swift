@@ -25,6 +25,9 @@ let package = Package(
             name: "CVouchZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
+            name: "CLibDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(
@@ -42,7 +45,7 @@ let package = Package(
         .target(
             name: "VouchCollectors",
             dependencies: [
-                "VouchCore", "CLibGit2", "CLibBPF", "CVouchZlib",
+                "VouchCore", "CLibGit2", "CLibBPF", "CVouchZlib", "CLibDeflate",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

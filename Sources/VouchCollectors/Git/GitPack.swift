@@ -1,3 +1,4 @@
+import CLibDeflate
 import CLibGit2
 import CVouchZlib
 import Foundation
@@ -142,6 +143,8 @@ final class GitPackReader {
     let index: GitPackIndex
     private var stream = z_stream()
     private var streamReady = false
+    /// Inflates an object whose data is all at hand in one call (see `inflateAll`).
+    private let decompressor = libdeflate_alloc_decompressor()
     /// Bytes read from the pack at a time; the first read of an entry (its header and, for most
     /// objects in a history, all of its data).
     private static let chunk = 64 << 10, firstRead = 1024
@@ -173,6 +176,7 @@ final class GitPackReader {
 
     deinit {
         if streamReady { inflateEnd(&stream) }
+        if let decompressor { libdeflate_free_decompressor(decompressor) }
         input.deallocate()
     }
 
@@ -315,7 +319,14 @@ final class GitPackReader {
     }
 
     /// Inflates an entry's data, which must come to exactly `size` bytes.
+    ///
+    /// An object under 64 KiB is inflated by libdeflate in one call from the bytes already read (or
+    /// one read of its most likely length): about twice as fast as zlib's stream, which costs a
+    /// reset and its window handling per object (inflating was a tenth of a metadata capture's
+    /// CPU). Anything that call does not settle (data cut short by the read, longer or shorter
+    /// than the header says, or damaged) goes through zlib, which decides as before.
     private func inflateAll(_ e: Entry, size: Int) -> [UInt8]? {
+        if let whole = inflateAtOnce(e, size: size) { return whole }
         guard size < Int(UInt32.max), inflateReset(&stream) == Z_OK else { return nil }
         let fd = index.packs[e.pack].fd
         var position = e.data
@@ -352,6 +363,32 @@ final class GitPackReader {
             count = room - Int(stream.avail_out)
         }
         return failed || out.count != size ? nil : out
+    }
+
+    /// `inflateAll`'s fast path: nil when it cannot settle the entry.
+    private func inflateAtOnce(_ e: Entry, size: Int) -> [UInt8]? {
+        // A zlib stream of n bytes takes at most n + 11 (stored blocks): 64 bytes of slack are plenty.
+        let want = size + 64
+        guard let decompressor, size > 0, want <= Self.chunk else { return nil }
+        let position = e.data
+        func heldHas(_ count: Int) -> Bool {
+            held.pack == e.pack && position >= held.offset && position + UInt64(count) <= held.offset + UInt64(held.count)
+        }
+        if !heldHas(want) {
+            let have = pread(index.packs[e.pack].fd, input, want, off_t(position))
+            held = (e.pack, position, max(have, 0))
+            guard have > 0 else { return nil }
+        }
+        let start = Int(position - held.offset)
+        let available = min(held.count - start, want)
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            var consumed = 0, produced = 0
+            let rc = libdeflate_zlib_decompress_ex(decompressor, input + start, available, buf.baseAddress, size, &consumed, &produced)
+            ok = rc == LIBDEFLATE_SUCCESS && produced == size
+            count = ok ? size : 0
+        }
+        return ok ? out : nil
     }
 
     /// The base and result sizes at the start of a delta.
