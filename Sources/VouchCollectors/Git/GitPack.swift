@@ -322,7 +322,7 @@ final class GitPackReader {
     ///
     /// An object under 64 KiB is inflated by libdeflate in one call from the bytes already read (or
     /// one read of its most likely length): about twice as fast as zlib's stream, which costs a
-    /// reset and its window handling per object (inflating was a tenth of a metadata capture's
+    /// reset and its window handling per object (inflating was 14% of a metadata capture's
     /// CPU). Anything that call does not settle (data cut short by the read, longer or shorter
     /// than the header says, or damaged) goes through zlib, which decides as before.
     private func inflateAll(_ e: Entry, size: Int) -> [UInt8]? {

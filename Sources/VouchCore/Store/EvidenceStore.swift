@@ -84,18 +84,22 @@ public final class EvidenceStore: Sendable {
             return try body(EvidenceStore(path: path, busyTimeout: busyTimeout))
         }
         let temporary = try build(path: path, busyTimeout: busyTimeout)
+        var q: DatabaseQueue?
         do {
-            let q = try DatabaseQueue(path: temporary, configuration: buildConfiguration(busyTimeout: busyTimeout, foreignKeys: true))
-            let result = try body(EvidenceStore(path: path, writer: q))
-            try q.writeWithoutTransaction { db in
+            let queue = try DatabaseQueue(path: temporary, configuration: buildConfiguration(busyTimeout: busyTimeout, foreignKeys: true))
+            q = queue
+            let result = try body(EvidenceStore(path: path, writer: queue))
+            try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA user_version = \(Schema.migrator.migrations.count)")
                 // The header says WAL from now on (the next opening would switch anyway).
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
             }
-            try q.close()
+            q = nil
+            try queue.close()
             try publish(temporary, as: path)
             return result
         } catch {
+            try? q?.close()
             try? FileManager.default.removeItem(atPath: temporary)
             try? FileManager.default.removeItem(atPath: temporary + "-wal")
             throw error
