@@ -31,7 +31,7 @@ public struct SchemaSnapshot: Sendable {
         for entry in entries where (entry["type"] as String) == "table" {
             let table: String = entry["name"]
             let columns = try db.columns(in: table).map(\.name)
-            let withRowid = try Bool.fetchOne(db, sql: "SELECT wr = 0 FROM pragma_table_list WHERE name = ?", arguments: [table]) ?? true
+            let withRowid = try hasRowid(db, table: table)
             let names = (withRowid ? ["rowid"] : []) + columns.map(\.quotedDatabaseIdentifier)
             let values = names.map { "quote(\($0))" }.joined(separator: " || ', ' || ")
             let rows = try String.fetchAll(db, sql: """
@@ -42,6 +42,11 @@ public struct SchemaSnapshot: Sendable {
             for row in rows { out += row + "\n" }
         }
         return out
+    }
+
+    /// False for a `WITHOUT ROWID` table.
+    public static func hasRowid(_ db: Database, table: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT wr = 0 FROM pragma_table_list WHERE name = ?", arguments: [table]) ?? true
     }
 
     /// The Swift source of `Schema.snapshot` for a script.

@@ -13,6 +13,16 @@ struct ScriptedCollector: Collector {
     func collect(_ request: CollectRequest, into sink: CaptureSink) throws { try body(request, sink) }
 }
 
+extension ScriptedCollector {
+    /// Source `demo`: three items with a blob each, named after the target.
+    static let threeItems = ScriptedCollector(source: "demo") { req, sink in
+        for i in 0..<3 {
+            let blob = try sink.storeBlob(Data("content \(i) \(req.target)".utf8))
+            try sink.add(EvidenceItem(kind: "demo.thing", subject: "\(req.target)/\(i)", origin: "test", data: ["i": .int(Int64(i))], blobSHA256: blob))
+        }
+    }
+}
+
 /// A counter the read-ahead thread can bump.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
@@ -40,12 +50,7 @@ struct Boom: Error, LocalizedError { var errorDescription: String? { "the source
         try TestSupport.makeTempDir("vouch-core")
     }
 
-    let adder = ScriptedCollector(source: "demo") { req, sink in
-        for i in 0..<3 {
-            let blob = try sink.storeBlob(Data("content \(i) \(req.target)".utf8))
-            try sink.add(EvidenceItem(kind: "demo.thing", subject: "\(req.target)/\(i)", origin: "test", data: ["i": .int(Int64(i))], blobSHA256: blob))
-        }
-    }
+    let adder = ScriptedCollector.threeItems
 
     @Test func captureSealsChainsAndVerifies() throws {
         let (store, _) = try store()

@@ -7,12 +7,7 @@ import VouchTestSupport
 /// `EvidenceStore.withStore`: a missing store is built with its first capture inside, and appears
 /// only once the capture is done.
 @Suite struct FirstCaptureTests {
-    let adder = ScriptedCollector(source: "demo") { req, sink in
-        for i in 0..<3 {
-            let blob = try sink.storeBlob(Data("content \(i) \(req.target)".utf8))
-            try sink.add(EvidenceItem(kind: "demo.thing", subject: "\(req.target)/\(i)", origin: "test", data: ["i": .int(Int64(i))], blobSHA256: blob))
-        }
-    }
+    let adder = ScriptedCollector.threeItems
 
     func files(_ dir: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
 

@@ -26,7 +26,7 @@ import VouchTestSupport
                 .map { "\($0["type"] as String) \($0["name"] as String) on \($0["tbl_name"] as String): \($0["sql"] as String? ?? "-")" }
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
             for t in tables {
-                let withRowid = try Bool.fetchOne(db, sql: "SELECT wr = 0 FROM pragma_table_list WHERE name = ?", arguments: [t]) ?? true
+                let withRowid = try SchemaSnapshot.hasRowid(db, table: t)
                 let rows = try Row.fetchAll(db, sql: "SELECT \(withRowid ? "rowid, " : "")* FROM \(t.quotedDatabaseIdentifier) ORDER BY 1")
                 out += rows.map { "\(t): \($0.databaseValues.map(\.description).joined(separator: " | "))" }
             }
